@@ -1,0 +1,135 @@
+"""The Lua scripts that change a job: each appends its event, updates the record and publishes
+in one atomic step, so a job's status never lags the event a client has just received.
+
+Events are stored in the stream without their id (field ``e``); the scripts splice the id in
+(see ``protocol.event_json``) for the pub/sub message and the pending request.
+"""
+
+from __future__ import annotations
+
+# Shared helpers prepended to every script.
+_PRELUDE = """
+local function is_terminal(st)
+  return st == 'succeeded' or st == 'failed' or st == 'cancelled'
+end
+local function append(events, live, job, body, maxlen)
+  local id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', body)
+  local full = '{"id":"' .. id .. '",' .. string.sub(body, 2)
+  redis.call('HSET', job, 'last_event_id', id)
+  redis.call('PUBLISH', live, full)
+  return id, full
+end
+local function hset_pairs(job, first, n)
+  for i = first, first + 2 * n - 1, 2 do
+    redis.call('HSET', job, ARGV[i], ARGV[i + 1])
+  end
+end
+local function finish(job, events, retention)
+  redis.call('HDEL', job, 'pending', 'pending_id', 'token')
+  redis.call('EXPIRE', job, retention)
+  redis.call('EXPIRE', events, retention)
+end
+"""
+
+CREATE = (
+    _PRELUDE
+    + """
+-- KEYS: job, events, live, user_jobs
+-- ARGV: body, maxlen, score, job_id, n, field/value pairs...
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+hset_pairs(KEYS[1], 6, tonumber(ARGV[5]))
+local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+return {'ok', id}
+"""
+)
+
+START = (
+    _PRELUDE
+    + """
+-- KEYS: job, events, live, lease
+-- ARGV: token, worker, body, maxlen, started_at, lease_ms
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing'} end
+if is_terminal(st) then return {'finished', st} end
+if st ~= 'queued' then return {'already_started', st} end
+redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[1], 'worker', ARGV[2],
+  'started_at', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
+local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[3], ARGV[4])
+return {'ok', id}
+"""
+)
+
+EMIT = (
+    _PRELUDE
+    + """
+-- A worker's write, fenced by its token.
+-- KEYS: job, events, live, lease
+-- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, n, pairs...
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing'} end
+if is_terminal(st) then return {'finished', st} end
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {'fenced', st} end
+local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[2], ARGV[3])
+hset_pairs(KEYS[1], 7, tonumber(ARGV[6]))
+local kind = ARGV[4]
+if kind == 'request' then
+  local rid = cjson.decode(ARGV[2])['request_id']
+  redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full, 'pending_id', rid)
+elseif kind == 'terminal' then
+  finish(KEYS[1], KEYS[2], ARGV[5])
+  redis.call('DEL', KEYS[4])
+end
+return {'ok', id}
+"""
+)
+
+ANSWER = (
+    _PRELUDE
+    + """
+-- KEYS: job, events, live, reply
+-- ARGV: request_id, body, maxlen, value_json, reply_ttl
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing'} end
+if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[1] then
+  return {'not_pending', st}
+end
+redis.call('HDEL', KEYS[1], 'pending', 'pending_id')
+redis.call('HSET', KEYS[1], 'status', 'running')
+local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[2], ARGV[3])
+redis.call('RPUSH', KEYS[4], ARGV[4])
+redis.call('EXPIRE', KEYS[4], ARGV[5])
+return {'ok', id}
+"""
+)
+
+CANCEL = (
+    _PRELUDE
+    + """
+-- Firm cancel: the job is terminal at once, whatever its code does next; the worker running
+-- it is told through the control list and stops it.
+-- KEYS: job, events, live, control, lease
+-- ARGV: body, maxlen, finished_at, retention
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'missing'} end
+if is_terminal(st) then return {'finished', st} end
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[3])
+local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2])
+finish(KEYS[1], KEYS[2], ARGV[4])
+if st ~= 'queued' then
+  redis.call('RPUSH', KEYS[4], 'cancel')
+  redis.call('EXPIRE', KEYS[4], ARGV[4])
+end
+redis.call('DEL', KEYS[5])
+return {'ok', id, st}
+"""
+)
+
+RENEW_LEASE = """
+-- KEYS: lease; ARGV: token, lease_ms. Renews only the caller's own lease.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""

@@ -1,0 +1,57 @@
+"""Settings of the API process, read once from ``AGENTJOBS_*`` environment variables (or ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RedisSettings(BaseSettings):
+    """What every agentjobs process needs to reach Redis and Celery."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTJOBS_", env_file=".env", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """The job store: records, event logs, live channels, replies."""
+    broker_url: str | None = None
+    """Celery broker and result backend; defaults to ``redis_url``."""
+    redis_max_connections: int = Field(default=200, ge=4)
+    """Size of each process's blocking connection pool (it waits instead of failing when full)."""
+    event_log_maxlen: int = Field(default=100_000, ge=100)
+    """Approximate cap on a job's event log length."""
+    retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    """How long a finished job's record and events are kept."""
+
+    @property
+    def celery_broker_url(self) -> str:
+        """The broker URL actually used."""
+        return self.broker_url or self.redis_url
+
+
+class ApiSettings(RedisSettings):
+    """The API process."""
+
+    host: str = "127.0.0.1"
+    port: int = 8008
+    default_user: str = "default"
+    """The user every job belongs to in single-user dev mode (no tokens configured)."""
+    max_params_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest accepted ``params`` object, serialised."""
+    max_answer_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest accepted input answer, serialised."""
+    max_frame_bytes: int = Field(default=128 * 1024, ge=1024)
+    """Largest accepted WebSocket frame."""
+    reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    """How long an answer waits in Redis for the worker to pick it up."""
+    socket_queue_size: int = Field(default=1000, ge=10)
+    """Live events buffered per WebSocket before it falls back to reading the log."""
+    worker_seen_seconds: int = 60
+    """A worker whose heartbeat is older than this is not reported by ``/health``."""
+
+
+@lru_cache
+def get_api_settings() -> ApiSettings:
+    """The API settings, read once per process."""
+    return ApiSettings()

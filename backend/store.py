@@ -1,0 +1,232 @@
+"""The job store: reads and the client-side changes of jobs in Redis (create, answer, cancel).
+
+Every change runs one Lua script from ``backend.lua``; worker-side changes live in
+``worker.job_writer`` and use the same scripts module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from backend import keys, lua
+from backend.protocol import (
+    AnswerValue,
+    InputReceived,
+    InputRequest,
+    JobQueued,
+    JobRecord,
+    JobStatus,
+    WorkflowCancelled,
+    WorkflowInfo,
+    event_json,
+    utcnow,
+)
+from backend.settings import RedisSettings
+
+_PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
+
+
+def connect(settings: RedisSettings) -> Redis:
+    """A client whose pool waits for a free connection instead of failing when all are busy."""
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=10,
+        decode_responses=True,
+        health_check_interval=30,
+    )
+    return Redis(connection_pool=pool)
+
+
+def field_pairs(fields: dict[str, str]) -> list[str]:
+    """Flatten a field mapping into the ``n, k1, v1, ...`` tail the scripts expect."""
+    flat: list[str] = [str(len(fields))]
+    for name, value in fields.items():
+        flat += [name, value]
+    return flat
+
+
+def record_from_hash(raw: dict[str, str]) -> JobRecord:
+    """Build a job record from its Redis hash."""
+    pending = raw.get("pending")
+    return JobRecord(
+        job_id=raw["job_id"],
+        workflow=raw["workflow"],
+        params=json.loads(raw.get("params", "{}")),
+        user=raw["user"],
+        status=JobStatus(raw["status"]),
+        created_at=datetime.fromisoformat(raw["created_at"]),
+        started_at=_optional_time(raw.get("started_at")),
+        finished_at=_optional_time(raw.get("finished_at")),
+        worker=raw.get("worker"),
+        attempt=int(raw.get("attempt", "0")),
+        pending=_PENDING_ADAPTER.validate_json(pending) if pending else None,
+        result=json.loads(raw["result"]) if "result" in raw else None,
+        error=raw.get("error"),
+        reason=raw.get("reason"),  # type: ignore[arg-type]
+        last_event_id=raw.get("last_event_id"),
+    )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def cursor_key(cursor: str) -> tuple[int, int]:
+    """Order stream ids numerically: ``'1700000000000-12'`` -> ``(1700000000000, 12)``."""
+    ms, _, seq = cursor.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class AnswerOutcome(StrEnum):
+    """What happened to an answer."""
+
+    ACCEPTED = "accepted"
+    NOT_PENDING = "not_pending"
+    MISSING = "missing"
+
+
+class CancelOutcome(StrEnum):
+    """What happened to a cancel request."""
+
+    CANCELLED = "cancelled"
+    ALREADY_FINISHED = "already_finished"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event as read from the log: its cursor and its JSON text (id included)."""
+
+    id: str
+    json: str
+
+
+class JobStore:
+    """Client-side access to jobs: what the API needs, and nothing that runs workflows."""
+
+    def __init__(self, redis: Redis, settings: RedisSettings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self._create = redis.register_script(lua.CREATE)
+        self._answer = redis.register_script(lua.ANSWER)
+        self._cancel = redis.register_script(lua.CANCEL)
+
+    async def create(self, job_id: str, workflow: str, params: dict[str, Any], user: str) -> str:
+        """Write the record and the ``job_queued`` event; returns the event's cursor."""
+        now = utcnow()
+        event = JobQueued(job_id=job_id, workflow=workflow, params=params, ts=now)
+        fields = {
+            "job_id": job_id,
+            "workflow": workflow,
+            "params": json.dumps(params),
+            "user": user,
+            "status": JobStatus.QUEUED.value,
+            "created_at": now.isoformat(),
+            "attempt": "0",
+        }
+        result = await self._create(
+            keys=[keys.job(job_id), keys.events(job_id), keys.live(job_id), keys.user_jobs(user)],
+            args=[
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                now.timestamp(),
+                job_id,
+                *field_pairs(fields),
+            ],
+        )
+        if result[0] != "ok":
+            raise RuntimeError(f"job {job_id} already exists")
+        return str(result[1])
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        """The job's record, or None when there is no such job."""
+        raw = await self.redis.hgetall(keys.job(job_id))
+        return record_from_hash(raw) if raw else None
+
+    async def list_for_user(self, user: str, offset: int, limit: int) -> tuple[list[JobRecord], int]:
+        """A page of the user's jobs, newest first, and how many there are."""
+        index = keys.user_jobs(user)
+        ids: list[str] = await self.redis.zrevrange(index, offset, offset + limit - 1)
+        total: int = await self.redis.zcard(index)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hgetall(keys.job(job_id))
+            raws: list[dict[str, str]] = await pipe.execute()
+        expired = [job_id for job_id, raw in zip(ids, raws, strict=True) if not raw]
+        if expired:  # retention removed the record: drop it from the index too
+            await self.redis.zrem(index, *expired)
+        return [record_from_hash(raw) for raw in raws if raw], total - len(expired)
+
+    async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
+        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first."""
+        start = "-" if after in ("", "0") else f"({after}"
+        entries = await self.redis.xrange(keys.events(job_id), min=start, count=limit)
+        return stored_events(entries)
+
+    async def answer(self, job_id: str, request_id: str, value: AnswerValue) -> AnswerOutcome:
+        """Deliver an answer to the pending request ``request_id``, atomically."""
+        event = InputReceived(job_id=job_id, request_id=request_id, value=value)
+        result = await self._answer(
+            keys=[
+                keys.job(job_id),
+                keys.events(job_id),
+                keys.live(job_id),
+                keys.reply(job_id, request_id),
+            ],
+            args=[
+                request_id,
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                json.dumps(value),
+                self.settings.retention_seconds,
+            ],
+        )
+        if result[0] == "ok":
+            return AnswerOutcome.ACCEPTED
+        return AnswerOutcome.MISSING if result[0] == "missing" else AnswerOutcome.NOT_PENDING
+
+    async def cancel(self, job_id: str, by: str = "user") -> CancelOutcome:
+        """Cancel a queued or running job: terminal at once; its worker is told to stop."""
+        event = WorkflowCancelled(job_id=job_id, by=by)
+        result = await self._cancel(
+            keys=[
+                keys.job(job_id),
+                keys.events(job_id),
+                keys.live(job_id),
+                keys.control(job_id),
+                keys.lease(job_id),
+            ],
+            args=[
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                event.ts.isoformat(),
+                self.settings.retention_seconds,
+            ],
+        )
+        if result[0] == "ok":
+            return CancelOutcome.CANCELLED
+        return CancelOutcome.MISSING if result[0] == "missing" else CancelOutcome.ALREADY_FINISHED
+
+    async def catalog(self) -> list[WorkflowInfo]:
+        """The workflows published by workers, sorted by name."""
+        raw: dict[str, str] = await self.redis.hgetall(keys.WORKFLOWS)
+        return [WorkflowInfo.model_validate_json(raw[name]) for name in sorted(raw)]
+
+    async def workers_seen(self, since: float) -> list[str]:
+        """Workers whose last heartbeat is at or after the epoch time ``since``."""
+        raw: dict[str, str] = await self.redis.hgetall(keys.WORKERS)
+        return sorted(name for name, beat in raw.items() if float(beat) >= since)
+
+
+def stored_events(entries: Iterable[tuple[str, dict[str, str]]]) -> list[StoredEvent]:
+    """Turn XRANGE/XREAD entries into events with their cursor spliced in."""
+    return [StoredEvent(id=eid, json=event_json(eid, fields["e"])) for eid, fields in entries]

@@ -1,0 +1,39 @@
+"""Settings of a worker process, read once from ``AGENTJOBS_*`` (and ``OPENAI_*``) variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+
+from backend.settings import RedisSettings
+
+
+class WorkerSettings(RedisSettings):
+    """A worker process."""
+
+    workflows: str = "examples.registry:registry"
+    """Where the workflows are: ``package.module:registry``."""
+    concurrency: int = Field(default=32, ge=1)
+    """How many jobs one worker process runs at once (threads)."""
+    input_timeout_seconds: float = Field(default=3600.0, gt=0)
+    """How long a job waits for a human answer before failing with ``input_timeout``."""
+    lease_seconds: float = Field(default=30.0, ge=1)
+    """How long a running job's lease lives without renewal."""
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    """How often a worker records that it is alive (``GET /health`` lists it)."""
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    """With a key, the examples use a real OpenAI-compatible model; without, a scripted one."""
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    model: str = "gpt-4o-mini"
+    """The model name sent to the OpenAI-compatible server (``AGENTJOBS_MODEL``)."""
+
+
+@lru_cache
+def get_worker_settings() -> WorkerSettings:
+    """The worker settings, read once per process."""
+    return WorkerSettings()
