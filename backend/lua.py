@@ -12,11 +12,13 @@ _PRELUDE = """
 local function is_terminal(st)
   return st == 'succeeded' or st == 'failed' or st == 'cancelled'
 end
-local function append(events, live, job, body, maxlen)
-  local id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', body)
+-- The stream entry keeps the type beside the body, and the live message leads with it, so the
+-- relay can spot terminal events without parsing JSON.
+local function append(events, live, job, etype, body, maxlen)
+  local id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 't', etype, 'e', body)
   local full = '{"id":"' .. id .. '",' .. string.sub(body, 2)
   redis.call('HSET', job, 'last_event_id', id)
-  redis.call('PUBLISH', live, full)
+  redis.call('PUBLISH', live, etype .. ' ' .. full)
   return id, full
 end
 local function hset_pairs(job, first, n)
@@ -38,7 +40,7 @@ CREATE = (
 -- ARGV: body, maxlen, score, job_id, n, field/value pairs...
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 hset_pairs(KEYS[1], 6, tonumber(ARGV[5]))
-local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2])
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 return {'ok', id}
 """
@@ -57,7 +59,7 @@ redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[1], 'worker', ARG
   'started_at', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
-local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[3], ARGV[4])
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_started', ARGV[3], ARGV[4])
 return {'ok', id}
 """
 )
@@ -67,13 +69,14 @@ EMIT = (
     + """
 -- A worker's write, fenced by its token.
 -- KEYS: job, events, live, lease
--- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, n, pairs...
+-- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type, n,
+--       field/value pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {'fenced', st} end
-local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[2], ARGV[3])
-hset_pairs(KEYS[1], 7, tonumber(ARGV[6]))
+local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
+hset_pairs(KEYS[1], 8, tonumber(ARGV[7]))
 local kind = ARGV[4]
 if kind == 'request' then
   local rid = cjson.decode(ARGV[2])['request_id']
@@ -98,7 +101,7 @@ if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[1
 end
 redis.call('HDEL', KEYS[1], 'pending', 'pending_id')
 redis.call('HSET', KEYS[1], 'status', 'running')
-local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[2], ARGV[3])
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'input_received', ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[4], ARGV[4])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
 return {'ok', id}
@@ -116,7 +119,7 @@ local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[3])
-local id = append(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2])
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_cancelled', ARGV[1], ARGV[2])
 finish(KEYS[1], KEYS[2], ARGV[4])
 if st ~= 'queued' then
   redis.call('RPUSH', KEYS[4], 'cancel')

@@ -1,4 +1,4 @@
-"""Settings of the API process, read once from ``AGENTJOBS_*`` environment variables (or ``.env``)."""
+"""Settings of the API process, read once from ``AGENTJOBS_*`` variables (or ``.env``)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from backend import keys, lua
 from backend.protocol import (
+    TERMINAL_TYPES,
     AnswerValue,
     InputReceived,
     InputRequest,
@@ -104,10 +105,22 @@ class CancelOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """One event as read from the log: its cursor and its JSON text (id included)."""
+    """One event as read from the log or the live channel: cursor, type, JSON text (id included)."""
 
     id: str
+    type: str
     json: str
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the event that ends the job."""
+        return self.type in TERMINAL_TYPES
+
+    @classmethod
+    def from_live(cls, message: str) -> StoredEvent:
+        """Parse a live-channel message: ``'<type> {"id":"<cursor>",...}'``."""
+        etype, _, full = message.partition(" ")
+        return cls(id=full[7 : full.index('"', 7)], type=etype, json=full)
 
 
 class JobStore:
@@ -152,7 +165,9 @@ class JobStore:
         raw = await self.redis.hgetall(keys.job(job_id))
         return record_from_hash(raw) if raw else None
 
-    async def list_for_user(self, user: str, offset: int, limit: int) -> tuple[list[JobRecord], int]:
+    async def list_for_user(
+        self, user: str, offset: int, limit: int
+    ) -> tuple[list[JobRecord], int]:
         """A page of the user's jobs, newest first, and how many there are."""
         index = keys.user_jobs(user)
         ids: list[str] = await self.redis.zrevrange(index, offset, offset + limit - 1)
@@ -221,6 +236,11 @@ class JobStore:
         raw: dict[str, str] = await self.redis.hgetall(keys.WORKFLOWS)
         return [WorkflowInfo.model_validate_json(raw[name]) for name in sorted(raw)]
 
+    async def workflow(self, name: str) -> WorkflowInfo | None:
+        """One catalog entry, or None when no worker published ``name``."""
+        raw: str | None = await self.redis.hget(keys.WORKFLOWS, name)
+        return WorkflowInfo.model_validate_json(raw) if raw else None
+
     async def workers_seen(self, since: float) -> list[str]:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""
         raw: dict[str, str] = await self.redis.hgetall(keys.WORKERS)
@@ -229,4 +249,7 @@ class JobStore:
 
 def stored_events(entries: Iterable[tuple[str, dict[str, str]]]) -> list[StoredEvent]:
     """Turn XRANGE/XREAD entries into events with their cursor spliced in."""
-    return [StoredEvent(id=eid, json=event_json(eid, fields["e"])) for eid, fields in entries]
+    return [
+        StoredEvent(id=eid, type=fields["t"], json=event_json(eid, fields["e"]))
+        for eid, fields in entries
+    ]

@@ -44,10 +44,10 @@ class Workflow:
 class Workflows:
     """A set of workflows, registered by name::
 
-        registry = Workflows()
+    registry = Workflows()
 
-        @registry.register(name="hello", description="Says hello", params=HelloParams)
-        async def hello(ui: JobUI, params: HelloParams) -> str: ...
+    @registry.register(name="hello", description="Says hello", params=HelloParams)
+    async def hello(ui: JobUI, params: HelloParams) -> str: ...
     """
 
     def __init__(self) -> None:
@@ -81,7 +81,9 @@ def load_registry(spec: str) -> Workflows:
     """Import ``package.module:attribute`` and check it is a ``Workflows``."""
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
-        raise ValueError(f"AGENTJOBS_WORKFLOWS must look like 'package.module:registry', not {spec!r}")
+        raise ValueError(
+            f"AGENTJOBS_WORKFLOWS must look like 'package.module:registry', not {spec!r}"
+        )
     registry = getattr(importlib.import_module(module_name), attribute, None)
     if not isinstance(registry, Workflows):
         raise TypeError(f"{spec} is not a Workflows registry")

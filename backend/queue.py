@@ -1,0 +1,33 @@
+"""The API's side of Celery: send the run task by name, never importing worker code."""
+
+from __future__ import annotations
+
+import asyncio
+
+from celery import Celery
+
+from backend import keys
+from backend.celery_config import celery_config
+from backend.settings import RedisSettings
+
+
+class JobQueue:
+    """Enqueues one ``agentjobs.run_workflow`` task per job."""
+
+    def __init__(self, settings: RedisSettings) -> None:
+        self.celery = Celery("agentjobs-api")
+        self.celery.conf.update(celery_config(settings))
+
+    async def enqueue(self, job_id: str, workflow: str) -> None:
+        """Put the job's task on the queue; the Celery task id is the job id."""
+        # send_task blocks on the broker connection: keep it off the event loop.
+        await asyncio.to_thread(
+            self.celery.send_task,
+            keys.RUN_WORKFLOW_TASK,
+            args=[job_id, workflow],
+            task_id=job_id,
+        )
+
+    def close(self) -> None:
+        """Release the broker connections."""
+        self.celery.close()

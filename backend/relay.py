@@ -1,0 +1,133 @@
+"""The live relay: one pub/sub connection per API process, fanned out to every local watcher.
+
+The event log (a Redis Stream) is the source of truth; pub/sub only makes delivery fast. A
+watcher that falls behind, or a relay whose connection dropped, is told to resync and reads
+the log after its last cursor instead, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from backend import keys
+from backend.store import StoredEvent
+
+log = logging.getLogger(__name__)
+
+RESYNC = None
+"""Queued to a subscription instead of an event: read the log after your last cursor."""
+_IDLE_CHANNEL = f"{keys.PREFIX}:relay:idle"
+_CONFIRM_TIMEOUT = 5.0
+
+
+class Subscription:
+    """One watcher's queue of live events for one job, bounded."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._queue: asyncio.Queue[StoredEvent | None] = asyncio.Queue(maxsize)
+
+    def push(self, event: StoredEvent | None) -> None:
+        """Queue a live event; past the bound, drop what is queued and ask for a resync."""
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(RESYNC)
+
+    async def get(self) -> StoredEvent | None:
+        """The next live event, or ``RESYNC``."""
+        return await self._queue.get()
+
+
+class LiveRelay:
+    """Subscribes to a job's live channel while at least one local watcher wants it."""
+
+    def __init__(self, redis: Redis, queue_size: int) -> None:
+        self._pubsub = redis.pubsub()
+        self._queue_size = queue_size
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the pub/sub connection and start reading it."""
+        # An idle subscription keeps the connection open while no job is watched.
+        await self._pubsub.subscribe(_IDLE_CHANNEL)
+        self._reader = asyncio.create_task(self._read_forever(), name="agentjobs-relay")
+
+    async def stop(self) -> None:
+        """Stop reading and close the connection."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._pubsub.aclose()
+
+    @property
+    def watched_jobs(self) -> int:
+        """How many jobs this process is subscribed to."""
+        return len(self._subscribers)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, job_id: str) -> AsyncIterator[Subscription]:
+        """Receive a job's live events; returns once Redis has confirmed the subscription."""
+        sub = Subscription(self._queue_size)
+        channel = keys.live(job_id)
+        async with self._lock:
+            watchers = self._subscribers.setdefault(job_id, set())
+            watchers.add(sub)
+            if len(watchers) == 1:
+                confirmed = asyncio.get_running_loop().create_future()
+                self._confirmations[channel] = confirmed
+                await self._pubsub.subscribe(channel)
+            pending = self._confirmations.get(channel)
+        try:
+            if pending is not None:
+                await asyncio.wait_for(asyncio.shield(pending), _CONFIRM_TIMEOUT)
+            yield sub
+        finally:
+            async with self._lock:
+                watchers.discard(sub)
+                if not watchers and self._subscribers.get(job_id) is watchers:
+                    del self._subscribers[job_id]
+                    with contextlib.suppress(RedisError):
+                        await self._pubsub.unsubscribe(channel)
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                await self._read()
+            except (RedisError, OSError):
+                log.warning("live relay lost Redis; watchers resync from the log", exc_info=True)
+                self._resync_everyone()
+                await asyncio.sleep(0.5)
+
+    async def _read(self) -> None:
+        async for message in self._pubsub.listen():
+            kind = message["type"]
+            channel = _text(message["channel"])
+            if kind == "message" and channel != _IDLE_CHANNEL:
+                event = StoredEvent.from_live(_text(message["data"]))
+                for sub in self._subscribers.get(keys.job_id_from_live_channel(channel), ()):
+                    sub.push(event)
+            elif kind == "subscribe":
+                confirmed = self._confirmations.pop(channel, None)
+                if confirmed is not None and not confirmed.done():
+                    confirmed.set_result(None)
+
+    def _resync_everyone(self) -> None:
+        for watchers in self._subscribers.values():
+            for sub in watchers:
+                sub.push(RESYNC)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

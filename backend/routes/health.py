@@ -1,0 +1,36 @@
+"""``GET /health``: is Redis reachable, which workers are alive."""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+
+from backend.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+def _version() -> str:
+    try:
+        return version("agentjobs")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@router.get("/health", responses={503: {"description": "Redis is unreachable"}})
+async def health(services: ServicesDep) -> JSONResponse:
+    """200 with the workers seen when Redis answers; 503 when it does not."""
+    body: dict[str, Any] = {"version": _version()}
+    try:
+        await services.redis.ping()
+        since = time.time() - services.settings.worker_seen_seconds
+        body |= {"status": "ok", "redis": True, "workers": await services.store.workers_seen(since)}
+    except (RedisError, OSError) as exc:
+        body |= {"status": "unavailable", "redis": False, "detail": f"Redis unreachable: {exc}"}
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)

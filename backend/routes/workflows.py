@@ -1,0 +1,16 @@
+"""``GET /workflows``: the catalog workers published."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.deps import ServicesDep
+from backend.protocol import WorkflowInfo
+
+router = APIRouter(tags=["workflows"])
+
+
+@router.get("/workflows")
+async def list_workflows(services: ServicesDep) -> list[WorkflowInfo]:
+    """The workflows the workers can run: name, description and params JSON schema."""
+    return await services.store.catalog()

@@ -1,0 +1,40 @@
+"""The per-process resources behind the API routes, opened once and shared by every request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from backend.queue import JobQueue
+from backend.relay import LiveRelay
+from backend.settings import ApiSettings
+from backend.store import JobStore, connect
+
+
+@dataclass(frozen=True)
+class Services:
+    """Settings, Redis, the job store, the live relay and the task queue of one API process."""
+
+    settings: ApiSettings
+    redis: Redis
+    store: JobStore
+    relay: LiveRelay
+    queue: JobQueue
+
+
+@asynccontextmanager
+async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
+    """Open every connection the API needs, and close them all on the way out."""
+    redis = connect(settings)
+    relay = LiveRelay(redis, settings.socket_queue_size)
+    queue = JobQueue(settings)
+    await relay.start()
+    try:
+        yield Services(settings, redis, JobStore(redis, settings), relay, queue)
+    finally:
+        await relay.stop()
+        queue.close()
+        await redis.aclose()

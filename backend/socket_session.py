@@ -1,0 +1,145 @@
+"""One job WebSocket: replay the log after a cursor, relay live events, take client frames.
+
+Two loops run side by side (pump events / read frames); the first to end cancels the other.
+The socket subscribes before it replays, and drops live events it has already sent, so nothing
+is lost or doubled between replay and live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from pydantic import ValidationError
+from starlette import status
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from backend.answers import AnswerRejected, submit_answer
+from backend.protocol import (
+    CLIENT_FRAME_ADAPTER,
+    CancelFrame,
+    InputFrame,
+    PongFrame,
+    ProtocolErrorFrame,
+)
+from backend.relay import RESYNC, Subscription
+from backend.services import Services
+from backend.store import StoredEvent, cursor_key
+
+log = logging.getLogger(__name__)
+
+
+class SocketSession:
+    """The life of one accepted job WebSocket."""
+
+    def __init__(self, websocket: WebSocket, services: Services, user: str, job_id: str) -> None:
+        self.websocket = websocket
+        self.services = services
+        self.user = user
+        self.job_id = job_id
+        self._last = "0"
+        self._send_lock = asyncio.Lock()
+
+    async def run(self, after: str) -> None:
+        """Serve the socket until the job ends (close 1000) or the client leaves."""
+        self._last = after
+        pump = asyncio.create_task(self._pump())
+        reader = asyncio.create_task(self._read_frames())
+        try:
+            done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, reader):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                    await task
+        if pump in done and pump.exception() is None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.websocket.close(status.WS_1000_NORMAL_CLOSURE)
+
+    async def _pump(self) -> None:
+        async with self.services.relay.subscribe(self.job_id) as sub:
+            if await self._catch_up():
+                return
+            await self._forward_live(sub)
+
+    async def _catch_up(self) -> bool:
+        """Send every logged event after the last one sent; True once the terminal one is sent."""
+        events = await self.services.store.read_events(self.job_id, self._last, None)
+        for event in events:
+            if await self._send_event(event):
+                return True
+        if not events:
+            # The log may have expired under a finished job: never wait forever on it.
+            record = await self.services.store.get(self.job_id)
+            return record is None or record.status.is_terminal
+        return False
+
+    async def _forward_live(self, sub: Subscription) -> None:
+        while True:
+            event = await sub.get()
+            if event is RESYNC:
+                if await self._catch_up():
+                    return
+            elif cursor_key(event.id) > cursor_key(self._last) and await self._send_event(event):
+                return
+
+    async def _send_event(self, event: StoredEvent) -> bool:
+        async with self._send_lock:
+            await self.websocket.send_text(event.json)
+        self._last = event.id
+        return event.is_terminal
+
+    async def _send_frame(self, frame: ProtocolErrorFrame | PongFrame) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(frame.model_dump_json())
+
+    async def _read_frames(self) -> None:
+        limit = self.services.settings.max_frame_bytes
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                await self._refuse("binary frames are not supported: send JSON text")
+                continue
+            if len(text) > limit:
+                await self._refuse(f"frame larger than {limit} bytes")
+                continue
+            try:
+                frame = CLIENT_FRAME_ADAPTER.validate_json(text)
+            except ValidationError as exc:
+                await self._refuse(_describe(exc))
+                continue
+            await self._handle(frame)
+
+    async def _handle(self, frame: InputFrame | CancelFrame | object) -> None:
+        if isinstance(frame, InputFrame):
+            record = await self.services.store.get(self.job_id)
+            if record is None:
+                await self._refuse(f"job {self.job_id!r} not found")
+                return
+            try:
+                await submit_answer(
+                    self.services.store,
+                    record,
+                    frame.request_id,
+                    frame.value,
+                    self.services.settings.max_answer_bytes,
+                )
+            except AnswerRejected as exc:
+                await self._refuse(exc.detail)
+        elif isinstance(frame, CancelFrame):
+            await self.services.store.cancel(self.job_id, by=self.user)
+        else:
+            await self._send_frame(PongFrame())
+
+    async def _refuse(self, detail: str) -> None:
+        await self._send_frame(ProtocolErrorFrame(detail=detail))
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"invalid frame: {where}: {first['msg']}" if where else f"invalid frame: {first['msg']}"

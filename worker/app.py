@@ -1,0 +1,21 @@
+"""The Celery app of the worker: JSON only, early acks, task events on, a threads pool."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+
+from backend.celery_config import celery_config
+from worker.settings import get_worker_settings
+
+settings = get_worker_settings()
+
+app = Celery("agentjobs", include=["worker.tasks", "worker.lifecycle"])
+app.conf.update(celery_config(settings))
+# Workflows are I/O bound (models, humans): threads, well above the core count.
+app.conf.update(worker_pool="threads", worker_concurrency=settings.concurrency)
+
+# AutoGen logs every runtime message as large JSON at INFO.
+for noisy in ("autogen_core", "autogen_agentchat", "autogen_core.events"):
+    logging.getLogger(noisy).setLevel(logging.WARNING)

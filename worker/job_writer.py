@@ -1,0 +1,189 @@
+"""The worker's side of a job in Redis: start it, append events, wait for answers, hold the lease.
+
+Every write is fenced by the token the worker got when it started the job, so a worker that
+lost the job (cancelled, or taken over after its lease expired) cannot write to it any more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+from redis.asyncio import Redis
+
+from backend import keys, lua
+from backend.protocol import (
+    AnswerValue,
+    Event,
+    JobRecord,
+    WorkflowCancelled,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowStarted,
+)
+from backend.settings import RedisSettings
+from backend.store import field_pairs, record_from_hash
+from worker.ui import EmitKind, InputTimeout
+
+StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
+"""Called with a Celery state name and its meta whenever the job's state changes."""
+
+
+class StartOutcome(StrEnum):
+    """What happened when the worker tried to start a job."""
+
+    STARTED = "started"
+    MISSING = "missing"
+    FINISHED = "finished"
+    """Already terminal (for instance cancelled while queued): it must not run."""
+    ALREADY_STARTED = "already_started"
+    """Another delivery of a job that already began: never run twice behind the user's back."""
+
+
+class JobLost(Exception):
+    """The worker may no longer write to the job: it was cancelled, or another attempt owns it."""
+
+    def __init__(self, job_id: str, status: str, reason: str) -> None:
+        super().__init__(f"job {job_id} is {status} ({reason})")
+        self.status = status
+        self.reason = reason
+
+
+class JobWriter:
+    """One worker's handle on one job; an ``EventSink`` for ``JobUI``."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        settings: RedisSettings,
+        job_id: str,
+        token: str,
+        lease_ms: int,
+        state_hook: StateHook,
+    ) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.job_id = job_id
+        self.token = token
+        self.lease_ms = lease_ms
+        self._state_hook = state_hook
+        self._start = redis.register_script(lua.START)
+        self._emit = redis.register_script(lua.EMIT)
+        self._renew = redis.register_script(lua.RENEW_LEASE)
+
+    async def start(self, workflow: str, worker: str) -> tuple[StartOutcome, JobRecord | None]:
+        """Move the job from queued to running; the record is returned when it started."""
+        event = WorkflowStarted(job_id=self.job_id, workflow=workflow, worker=worker)
+        result = await self._start(
+            keys=[self._job, self._events, self._live, self._lease],
+            args=[
+                self.token,
+                worker,
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                event.ts.isoformat(),
+                self.lease_ms,
+            ],
+        )
+        if result[0] != "ok":
+            return StartOutcome(result[0]), None
+        raw = await self.redis.hgetall(self._job)
+        return StartOutcome.STARTED, record_from_hash(raw)
+
+    async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
+        """Append and publish an event; raises ``JobLost`` if this worker no longer owns the job."""
+        cursor = await self._write(event, kind, {})
+        if kind == "request":
+            pending = json.loads(event.model_dump_json())
+            pending["id"] = cursor
+            await self._state_hook("AWAITING_INPUT", pending)
+        return cursor
+
+    async def complete(self, result: Any) -> str:
+        """End the job successfully with ``result`` (which must be JSON-serialisable)."""
+        event = WorkflowCompleted(job_id=self.job_id, result=result)
+        fields = {
+            "status": "succeeded",
+            "finished_at": event.ts.isoformat(),
+            "result": json.dumps(result),
+        }
+        return await self._write(event, "terminal", fields)
+
+    async def fail(self, error: str, reason: str) -> str:
+        """End the job with a failure."""
+        event = WorkflowFailed(job_id=self.job_id, error=error, reason=reason)  # type: ignore[arg-type]
+        fields = {
+            "status": "failed",
+            "finished_at": event.ts.isoformat(),
+            "error": error,
+            "reason": reason,
+        }
+        return await self._write(event, "terminal", fields)
+
+    async def cancelled(self, by: str) -> str:
+        """End the job as cancelled from inside the worker (the API normally does this)."""
+        event = WorkflowCancelled(job_id=self.job_id, by=by)
+        fields = {"status": "cancelled", "finished_at": event.ts.isoformat()}
+        return await self._write(event, "terminal", fields)
+
+    async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
+        """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
+        reply_key = keys.reply(self.job_id, request_id)
+        popped = await self.redis.blpop([reply_key], timeout=timeout or 0)
+        if popped is None:
+            # The answer may have landed just as the wait ended: take it rather than fail.
+            late = await self.redis.lpop(reply_key)
+            if late is None:
+                raise InputTimeout(request_id, timeout or 0)
+            value = late
+        else:
+            value = popped[1]
+        await self._state_hook("STARTED", {"job_id": self.job_id})
+        answer: AnswerValue = json.loads(value)
+        return answer
+
+    async def next_control(self, timeout: float) -> str | None:
+        """The next control command for this job (``cancel``), or None after ``timeout`` s."""
+        popped = await self.redis.blpop([keys.control(self.job_id)], timeout=timeout)
+        return None if popped is None else str(popped[1])
+
+    async def renew_lease(self) -> bool:
+        """Extend this worker's lease; False when the lease is no longer ours."""
+        renewed = await self._renew(keys=[self._lease], args=[self.token, self.lease_ms])
+        return bool(renewed)
+
+    async def _write(self, event: Event, kind: str, fields: dict[str, str]) -> str:
+        result = await self._emit(
+            keys=[self._job, self._events, self._live, self._lease],
+            args=[
+                self.token,
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                kind,
+                self.settings.retention_seconds,
+                event.type,
+                *field_pairs(fields),
+            ],
+        )
+        if result[0] != "ok":
+            status = result[1] if len(result) > 1 else "missing"
+            raise JobLost(self.job_id, status, result[0])
+        return str(result[1])
+
+    @property
+    def _job(self) -> str:
+        return keys.job(self.job_id)
+
+    @property
+    def _events(self) -> str:
+        return keys.events(self.job_id)
+
+    @property
+    def _live(self) -> str:
+        return keys.live(self.job_id)
+
+    @property
+    def _lease(self) -> str:
+        return keys.lease(self.job_id)

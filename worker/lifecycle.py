@@ -1,0 +1,59 @@
+"""Worker start and stop: publish the workflow catalog and keep a heartbeat for ``/health``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import redis
+from celery.signals import worker_ready, worker_shutdown
+
+from backend import keys
+from worker.registry import load_registry
+from worker.settings import get_worker_settings
+
+log = logging.getLogger(__name__)
+_stop = threading.Event()
+
+
+def publish_catalog(client: redis.Redis) -> int:
+    """Write every registered workflow's catalog entry to Redis; returns how many."""
+    registry = load_registry(get_worker_settings().workflows)
+    entries = {wf.name: wf.info().model_dump_json() for wf in registry}
+    if entries:
+        client.hset(keys.WORKFLOWS, mapping=entries)
+    return len(entries)
+
+
+def _heartbeat(client: redis.Redis, name: str, every: float) -> None:
+    while not _stop.is_set():
+        try:
+            client.hset(keys.WORKERS, name, time.time())
+        except redis.RedisError:
+            log.warning("heartbeat: Redis unreachable", exc_info=True)
+        _stop.wait(every)
+    client.hdel(keys.WORKERS, name)
+
+
+@worker_ready.connect
+def on_worker_ready(sender: Any = None, **_: Any) -> None:
+    """Publish the catalog and start the heartbeat once the worker consumes tasks."""
+    settings = get_worker_settings()
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    count = publish_catalog(client)
+    name = getattr(sender, "hostname", None) or "worker"
+    log.info("published %d workflows from %s", count, settings.workflows)
+    threading.Thread(
+        target=_heartbeat,
+        args=(client, name, settings.heartbeat_seconds),
+        name="agentjobs-heartbeat",
+        daemon=True,
+    ).start()
+
+
+@worker_shutdown.connect
+def on_worker_shutdown(**_: Any) -> None:
+    """Stop the heartbeat so ``/health`` stops listing this worker."""
+    _stop.set()

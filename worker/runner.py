@@ -1,0 +1,133 @@
+"""Run one job: start it, run its workflow beside a control watcher, and end it in a clear state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from backend.protocol import JobRecord
+from backend.store import connect
+from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook
+from worker.registry import Workflows
+from worker.settings import WorkerSettings
+from worker.ui import InputTimeout, JobUI
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, for the Celery task to mirror in its own state."""
+
+    status: str
+    """``succeeded``, ``failed``, ``cancelled`` or ``skipped`` (never started by this run)."""
+    result: Any = None
+    error: str | None = None
+
+
+class JobRunner:
+    """Runs jobs for one worker process; each run gets its own event loop and Redis client."""
+
+    def __init__(self, registry: Workflows, settings: WorkerSettings, worker_name: str) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.worker_name = worker_name
+
+    async def run(self, job_id: str, workflow: str, state_hook: StateHook) -> RunOutcome:
+        """Run the job ``job_id`` to its end; never raises for workflow failures."""
+        redis = connect(self.settings.model_copy(update={"redis_max_connections": 8}))
+        try:
+            writer = JobWriter(
+                redis,
+                self.settings,
+                job_id,
+                token=uuid.uuid4().hex,
+                lease_ms=int(self.settings.lease_seconds * 1000),
+                state_hook=state_hook,
+            )
+            outcome, record = await writer.start(workflow, self.worker_name)
+            if outcome is not StartOutcome.STARTED or record is None:
+                log.info("job %s not started: %s", job_id, outcome.value)
+                return RunOutcome("skipped", error=outcome.value)
+            return await self._run_started(writer, record)
+        finally:
+            await redis.aclose()
+
+    async def _run_started(self, writer: JobWriter, record: JobRecord) -> RunOutcome:
+        workflow = self.registry.get(record.workflow)
+        if workflow is None:
+            return await _fail(writer, f"unknown workflow {record.workflow!r}", "unknown_workflow")
+        try:
+            params = workflow.params.model_validate(record.params)
+        except ValidationError as exc:
+            return await _fail(writer, f"invalid params: {exc}", "invalid_params")
+        ui = JobUI(
+            writer,
+            job_id=record.job_id,
+            user=record.user,
+            workflow=record.workflow,
+            input_timeout=self.settings.input_timeout_seconds,
+        )
+        main = asyncio.create_task(workflow.func(ui, params))
+        watcher = asyncio.create_task(self._watch(writer, main))
+        try:
+            return await _finish(writer, main)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _watch(self, writer: JobWriter, main: asyncio.Task[Any]) -> None:
+        """Renew the lease while the job runs and stop the workflow when a cancel arrives."""
+        interval = self.settings.lease_seconds / 3
+        while not main.done():
+            command = await writer.next_control(interval)
+            if command == "cancel":
+                main.cancel()
+                return
+            if not await writer.renew_lease():
+                log.warning("job %s: lease lost, stopping the workflow", writer.job_id)
+                main.cancel()
+                return
+
+
+async def _finish(writer: JobWriter, main: asyncio.Task[Any]) -> RunOutcome:
+    try:
+        result = await main
+    except (asyncio.CancelledError, JobLost):
+        return RunOutcome("cancelled")
+    except InputTimeout as exc:
+        return await _fail(writer, str(exc), "input_timeout")
+    except Exception as exc:
+        log.exception("job %s: workflow raised", writer.job_id)
+        return await _fail(writer, f"{type(exc).__name__}: {exc}", "exception")
+    result = _jsonable(result)
+    try:
+        await writer.complete(result)
+    except JobLost:
+        return RunOutcome("cancelled")
+    return RunOutcome("succeeded", result=result)
+
+
+async def _fail(writer: JobWriter, error: str, reason: str) -> RunOutcome:
+    try:
+        await writer.fail(error, reason)
+    except JobLost:
+        return RunOutcome("cancelled")
+    return RunOutcome("failed", error=error)
+
+
+def _jsonable(value: Any) -> Any:
+    """The workflow's result as JSON data; anything JSON cannot carry becomes its ``str``."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return value

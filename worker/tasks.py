@@ -1,0 +1,43 @@
+"""The one Celery task, ``agentjobs.run_workflow``: a thin shell around ``JobRunner``."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from typing import Any
+
+from celery import Task
+from celery.exceptions import Ignore
+
+from backend import keys
+from worker.app import app, settings
+from worker.registry import load_registry
+from worker.runner import JobRunner
+
+
+class WorkflowError(Exception):
+    """A workflow ended in failure; carried into the Celery result backend."""
+
+
+@lru_cache
+def runner_for(worker_name: str) -> JobRunner:
+    """The process's runner; the registry is imported once."""
+    return JobRunner(load_registry(settings.workflows), settings, worker_name)
+
+
+@app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
+    """Run the job ``job_id`` (of ``workflow``, given for Flower) in its own event loop."""
+
+    async def mirror_state(state: str, meta: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.update_state, task_id=job_id, state=state, meta=meta)
+
+    runner = runner_for(self.request.hostname or "worker")
+    outcome = asyncio.run(runner.run(job_id, workflow, mirror_state))
+    if outcome.status == "succeeded":
+        return outcome.result
+    if outcome.status == "failed":
+        self.backend.mark_as_failure(job_id, WorkflowError(outcome.error))
+    elif outcome.status == "cancelled":
+        self.backend.mark_as_revoked(job_id, reason="cancelled")
+    raise Ignore()
