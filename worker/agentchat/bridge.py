@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -109,11 +110,13 @@ async def _relay(
             else:
                 await _show(ui, item)
     except BaseException:
-        # Closing the stream waits for the team to go idle, so stop the team first.
+        # Closing the stream waits for the team to go idle, so stop the team first. Whatever
+        # the stopped team raises while closing (usually CancelledError) only echoes this
+        # failure and must not replace it.
         token.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await stream.aclose()
         raise
-    finally:
-        await stream.aclose()
     if result is None:
         raise RuntimeError("the agent run ended without a TaskResult")
     return result

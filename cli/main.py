@@ -1,0 +1,114 @@
+"""The ``agentjobs`` command: run the API, a worker, or the whole dev stack."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from cli.processes import ProcessGroup, python_module
+from cli.redis_server import INSTALL_HINT, is_loopback, port_of, redis_answers, start_redis
+
+app = typer.Typer(help="Serve multi-agent AutoGen workflows as jobs.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8008,
+) -> None:
+    """Serve the REST + WebSocket API with uvicorn (use gunicorn for several processes)."""
+    import uvicorn
+
+    uvicorn.run("backend.main:app", host=host, port=port, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Jobs run at once (threads)")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """Run a Celery worker that executes workflows."""
+    from worker.app import app as celery_app
+    from worker.app import settings
+
+    celery_app.worker_main(
+        [
+            "worker",
+            "--pool=threads",
+            f"--concurrency={concurrency or settings.concurrency}",
+            f"--hostname=agentjobs-{os.getpid()}@%h",
+            "--queues=agentjobs",
+            "--task-events",
+            "--without-gossip",
+            "--without-mingle",
+            f"--loglevel={loglevel}",
+        ]
+    )
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface the API listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port")] = 8008,
+    concurrency: Annotated[int | None, typer.Option(help="Worker threads")] = None,
+) -> None:
+    """The whole dev stack in one command: Redis (if none answers), a worker and the API."""
+    from backend.settings import RedisSettings
+
+    redis_url = RedisSettings().redis_url
+    group = ProcessGroup(console)
+    try:
+        if not redis_answers(redis_url):
+            _start_dev_redis(group, redis_url)
+        worker_args = ["worker"] + ([f"--concurrency={concurrency}"] if concurrency else [])
+        group.start("worker", python_module("cli", *worker_args))
+        group.start("api", python_module("cli", "api", "--host", host, "--port", str(port)))
+        _banner(redis_url, host, port)
+        name = group.wait_any()
+        console.print(f"[red]{name} exited; stopping everything[/red]")
+    except KeyboardInterrupt:
+        console.print("[yellow]stopping...[/yellow]")
+    finally:
+        group.stop()
+
+
+def _start_dev_redis(group: ProcessGroup, redis_url: str) -> None:
+    if not is_loopback(redis_url):
+        raise typer.BadParameter(f"no Redis answers at {redis_url}")
+    try:
+        proc = start_redis(port_of(redis_url), Path(".run/redis"), appendonly=True)
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    group.children.append(("redis", proc))
+    deadline = time.monotonic() + 10
+    while not redis_answers(redis_url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            console.print(f"[red]redis-server did not start. {INSTALL_HINT}[/red]")
+            raise typer.Exit(1)
+        time.sleep(0.1)
+    console.print(f"started redis-server on {redis_url} (data in .run/redis)")
+
+
+def _banner(redis_url: str, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    console.print(
+        Panel.fit(
+            f"API        {base}   (docs: {base}/docs)\n"
+            f"Workflows  {base}/workflows\n"
+            f"Redis      {redis_url}\n"
+            "Ctrl-C stops everything.",
+            title="agentjobs is up",
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,48 @@
+"""Session fixtures: one private Redis, one real Celery worker and one real API for the suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
+
+LOGS = Path(__file__).resolve().parents[1] / ".run" / "test-logs"
+
+
+@pytest.fixture(scope="session")
+def logs_dir() -> Path:
+    """Where child processes write their output (kept for debugging failed runs)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return LOGS
+
+
+@pytest.fixture(scope="session")
+def redis_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private redis-server on a free loopback port."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def worker_proc(redis_srv: RedisServer, logs_dir: Path) -> Iterator[None]:
+    """A real Celery worker (threads pool) running the example workflows."""
+    with celery_worker(redis_srv.url, logs_dir / "worker.log", concurrency=8):
+        yield
+
+
+@pytest.fixture(scope="session")
+def api_url(redis_srv: RedisServer, worker_proc: None, logs_dir: Path) -> Iterator[str]:
+    """Base URL of a real uvicorn API process."""
+    with api_server(redis_srv.url, logs_dir / "api.log") as url:
+        yield url
+
+
+@pytest.fixture
+async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the API."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=10) as client:
+        yield client

@@ -1,0 +1,70 @@
+"""Small real-client helpers for integration tests: start jobs, read a job's WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from backend.protocol import TERMINAL_TYPES
+
+Frame = dict[str, Any]
+
+
+async def start_job(http: httpx.AsyncClient, workflow: str, **params: Any) -> str:
+    """POST /jobs and return the new job id (asserting 202)."""
+    response = await http.post("/jobs", json={"workflow": workflow, "params": params})
+    assert response.status_code == 202, response.text
+    job_id: str = response.json()["job_id"]
+    return job_id
+
+
+def ws_url(api_url: str, job_id: str, after: str = "0") -> str:
+    """The job's WebSocket URL."""
+    return f"ws://{api_url.removeprefix('http://')}/jobs/{job_id}/ws?after={after}"
+
+
+class JobSocket:
+    """A connected job WebSocket that keeps every frame it received."""
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+        self.frames: list[Frame] = []
+
+    async def next(self, timeout: float = 15) -> Frame:
+        """The next frame (an event or a server frame)."""
+        frame: Frame = json.loads(await asyncio.wait_for(self.conn.recv(decode=True), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def until(self, *types: str) -> Frame:
+        """Read frames until one whose type is in ``types``; returns it."""
+        while True:
+            frame = await self.next()
+            if frame["type"] in types:
+                return frame
+
+    async def until_end(self) -> Frame:
+        """Read until the terminal event; returns it."""
+        return await self.until(*TERMINAL_TYPES)
+
+    async def send(self, frame: Frame | str) -> None:
+        """Send a frame (a dict as JSON, or raw text)."""
+        await self.conn.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    @property
+    def events(self) -> list[Frame]:
+        """Received frames that are job events (they carry an id)."""
+        return [f for f in self.frames if "id" in f]
+
+
+@asynccontextmanager
+async def job_socket(api_url: str, job_id: str, after: str = "0") -> AsyncIterator[JobSocket]:
+    """Open a job's WebSocket for the block."""
+    async with connect(ws_url(api_url, job_id, after), open_timeout=10) as conn:
+        yield JobSocket(conn)
