@@ -53,8 +53,11 @@ class JobRunner:
                 state_hook=state_hook,
             )
             outcome, record = await writer.start(workflow, self.worker_name)
+            if outcome is StartOutcome.FINISHED:
+                log.info("job %s was cancelled before it started", job_id)
+                return RunOutcome("cancelled")
             if outcome is not StartOutcome.STARTED or record is None:
-                log.info("job %s not started: %s", job_id, outcome.value)
+                log.warning("job %s not started: %s", job_id, outcome.value)
                 return RunOutcome("skipped", error=outcome.value)
             return await self._run_started(writer, record)
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from backend.protocol import (
     AnswerValue,
@@ -179,7 +179,7 @@ class JobUI:
 
         return await run_agent(self, agent, task)
 
-    async def _ask(self, request: TextInput | MultipleChoice, timeout: float | None) -> Any:
+    async def _ask(self, request: TextInput | MultipleChoice, timeout: float | None) -> AnswerValue:
         await self._sink.emit(request, "request")
         wait = timeout if timeout is not None else self.input_timeout
         return await self._sink.wait_reply(request.request_id, wait)

@@ -96,6 +96,8 @@ async def _run(ui: JobUI, runner: _Runner, task: str) -> TaskResult:
     except asyncio.CancelledError:
         token.cancel()
         await asyncio.wait([relay])
+        if not relay.cancelled():
+            relay.exception()  # the cancel wins; mark the team's own ending as seen, not lost
         raise
 
 

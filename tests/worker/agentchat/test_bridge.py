@@ -27,9 +27,7 @@ OFFLINE = WorkerSettings(openai_api_key=None, _env_file=None)
 def _team_with_human(reply: str = "Hello, human.") -> RoundRobinGroupChat:
     assistant = AssistantAgent("Assistant", model_client=chat_client([reply], settings=OFFLINE))
     human = UserProxyAgent("Human")
-    return RoundRobinGroupChat(
-        [assistant, human], termination_condition=MaxMessageTermination(3)
-    )
+    return RoundRobinGroupChat([assistant, human], termination_condition=MaxMessageTermination(3))
 
 
 async def test_run_agent_streams_chunks_then_the_message_without_echoing_the_task() -> None:
@@ -135,7 +133,9 @@ async def test_an_input_func_the_author_chose_is_kept() -> None:
     sink = MemorySink()
     assistant = AssistantAgent("Assistant", model_client=chat_client(["Deploy?"], settings=OFFLINE))
     reviewer = UserProxyAgent("Reviewer", input_func=approve)
-    team = RoundRobinGroupChat([assistant, reviewer], termination_condition=MaxMessageTermination(3))
+    team = RoundRobinGroupChat(
+        [assistant, reviewer], termination_condition=MaxMessageTermination(3)
+    )
 
     await bridge.run_team(memory_ui(sink), team, "Ask for approval.")
 

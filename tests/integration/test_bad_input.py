@@ -1,0 +1,101 @@
+"""Bad input gets a clear error and never corrupts a job."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.support.client import job_socket, start_job
+
+
+async def test_unknown_workflow_is_404_with_detail(http: httpx.AsyncClient) -> None:
+    response = await http.post("/jobs", json={"workflow": "no_such_flow", "params": {}})
+    assert response.status_code == 404
+    assert "no_such_flow" in response.json()["detail"]
+
+
+async def test_params_failing_the_schema_are_422_naming_the_field(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/jobs", json={"workflow": "trip_planner", "params": {"days": "many"}}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "params", "days"]
+    assert "integer" in error["msg"]
+
+    response = await http.post("/jobs", json={"workflow": "trip_planner", "params": {"days": 99}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "params", "days"]
+
+
+async def test_unknown_job_is_404_everywhere(http: httpx.AsyncClient, api_url: str) -> None:
+    for method, path in [
+        ("GET", "/jobs/nope"),
+        ("GET", "/jobs/nope/events"),
+        ("POST", "/jobs/nope/cancel"),
+    ]:
+        response = await http.request(method, path)
+        assert response.status_code == 404, path
+        assert "nope" in response.json()["detail"]
+    response = await http.post("/jobs/nope/input", json={"request_id": "r", "value": "v"})
+    assert response.status_code == 404
+
+
+async def test_answers_are_checked(http: httpx.AsyncClient, api_url: str) -> None:
+    job_id = await start_job(http, "trip_planner")
+    async with job_socket(api_url, job_id) as ws:
+        choice = await ws.until("multiple_choice")
+        rid = choice["request_id"]
+        url = f"/jobs/{job_id}/input"
+
+        not_offered = await http.post(url, json={"request_id": rid, "value": "Atlantis"})
+        assert not_offered.status_code == 422
+        assert "Atlantis" in not_offered.json()["detail"]
+        unknown = await http.post(url, json={"request_id": "not-a-request", "value": "Paris"})
+        assert unknown.status_code == 409
+        assert "not-a-request" in unknown.json()["detail"]
+        # The refused answers left the request pending.
+        assert (await http.get(f"/jobs/{job_id}")).json()["pending"]["request_id"] == rid
+
+        assert (await http.post(url, json={"request_id": rid, "value": "Paris"})).status_code == 200
+        twice = await http.post(url, json={"request_id": rid, "value": "Lisbon"})
+        assert twice.status_code == 409
+        received = await ws.until("input_received")
+        assert received["value"] == "Paris"
+        await http.post(f"/jobs/{job_id}/cancel")
+        await ws.until_end()
+
+
+async def test_bad_frames_get_protocol_errors_and_the_socket_stays_usable(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    job_id = await start_job(http, "learning_chat")
+    async with job_socket(api_url, job_id) as ws:
+        question = await ws.until("text_input")
+        for bad in [
+            "not json",
+            '{"type": "dance"}',
+            '{"type": "input", "value": "x"}',
+            '{"type": "input", "request_id": "nope", "value": "x"}',
+            json.dumps({"type": "input", "request_id": question["request_id"], "value": 42}),
+        ]:
+            await ws.send(bad)
+            error = await ws.until("protocol_error")
+            assert error["detail"], bad
+        await ws.send({"type": "ping"})
+        assert (await ws.until("pong"))["type"] == "pong"
+        await ws.send({"type": "input", "request_id": question["request_id"], "value": "primes"})
+        assert (await ws.until("input_received"))["value"] == "primes"
+        end = await ws.until_end()
+    assert end["type"] == "workflow_completed"
+    errors = [f for f in ws.frames if f["type"] == "protocol_error"]
+    assert len(errors) == 5
+    assert "not pending" in errors[3]["detail"]
+
+
+async def test_bad_cursor_is_refused(http: httpx.AsyncClient) -> None:
+    job_id = await start_job(http, "trip_planner")
+    response = await http.get(f"/jobs/{job_id}/events", params={"after": "yesterday"})
+    assert response.status_code == 422
+    await http.post(f"/jobs/{job_id}/cancel")

@@ -1,0 +1,76 @@
+"""Replay and resume: a late client gets the whole log; ``after=<cursor>`` gives the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+import httpx
+
+from tests.support.client import JobSocket, job_socket, start_job
+
+
+async def _run_learning_chat(
+    http: httpx.AsyncClient, api_url: str, live_cuts: list[tuple[str, JobSocket]]
+) -> tuple[str, list[dict[str, object]]]:
+    """Run a long learning chat; at every event seen while it runs, open a resuming socket."""
+    job_id = await start_job(http, "learning_chat", turns=10)
+    async with AsyncExitStack() as stack, job_socket(api_url, job_id) as ws:
+        while True:
+            frame = await ws.next()
+            if frame["type"] == "text_input":
+                await ws.send({"type": "input", "request_id": frame["request_id"], "value": "π"})
+            if frame["type"] == "workflow_completed":
+                break
+            resumed = await stack.enter_async_context(job_socket(api_url, job_id, frame["id"]))
+            live_cuts.append((str(frame["id"]), resumed))
+        # Drain every resuming socket to its end while they are still open.
+        await asyncio.gather(*(sock.until_end() for _, sock in live_cuts))
+    return job_id, ws.events
+
+
+async def test_every_cursor_resumes_without_gap_or_duplicate(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    live_cuts: list[tuple[str, JobSocket]] = []
+    job_id, full = await _run_learning_chat(http, api_url, live_cuts)
+    ids = [str(e["id"]) for e in full]
+    assert len(ids) == len(set(ids)) and len(live_cuts) >= 25, (len(ids), len(live_cuts))
+
+    # Cut points taken while the job was running.
+    for cut, sock in live_cuts:
+        assert sock.events == full[ids.index(cut) + 1 :], f"live cut after {cut}"
+
+    # Cut points after the job ended, over the WebSocket and over HTTP.
+    for position in range(len(ids)):
+        cut = ids[position]
+        async with job_socket(api_url, job_id, cut) as ws:
+            if position < len(ids) - 1:
+                await ws.until_end()
+            assert ws.events == full[position + 1 :], f"late cut after {cut}"
+        page = (await http.get(f"/jobs/{job_id}/events", params={"after": cut})).json()
+        assert page["events"] == full[position + 1 :]
+    assert len(live_cuts) + len(ids) >= 50
+
+
+async def test_a_client_connecting_after_the_end_gets_the_whole_log_in_order(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    job_id = await start_job(http, "trip_planner")
+    async with job_socket(api_url, job_id) as ws:
+        choice = await ws.until("multiple_choice")
+        await ws.send({"type": "input", "request_id": choice["request_id"], "value": "Lisbon"})
+        question = await ws.until("text_input")
+        await ws.send({"type": "input", "request_id": question["request_id"], "value": "ok"})
+        await ws.until_end()
+    async with job_socket(api_url, job_id) as late:
+        await late.until_end()
+        # The server closes the socket after the terminal event.
+        assert await late.conn.wait_closed() is None
+    assert late.conn.close_code == 1000
+    assert late.events == ws.events
+    assert late.events[0]["type"] == "job_queued"
+
+    page = (await http.get(f"/jobs/{job_id}/events", params={"limit": 3})).json()
+    assert page["events"] == ws.events[:3]
+    assert page["next_after"] == ws.events[2]["id"]

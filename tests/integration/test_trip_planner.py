@@ -1,0 +1,42 @@
+"""The trip planner end to end: a multiple choice answered over HTTP, a tool call and its result."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.client import job_socket, start_job
+
+
+async def test_trip_planner_answers_over_http_and_shows_tool_calls(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    job_id = await start_job(http, "trip_planner", days=2)
+    async with job_socket(api_url, job_id) as ws:
+        choice = await ws.until("multiple_choice")
+        assert choice["choices"] == ["Paris", "Tokyo", "Lisbon"]
+        pending = (await http.get(f"/jobs/{job_id}")).json()
+        assert pending["status"] == "awaiting_input"
+        assert pending["pending"]["request_id"] == choice["request_id"]
+
+        answered = await http.post(
+            f"/jobs/{job_id}/input", json={"request_id": choice["request_id"], "value": "Tokyo"}
+        )
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["status"] in ("running", "awaiting_input")
+
+        question = await ws.until("text_input")
+        assert question["sender"] == "Traveler"
+        reply = {"request_id": question["request_id"], "value": "Looks great"}
+        assert (await http.post(f"/jobs/{job_id}/input", json=reply)).status_code == 200
+        end = await ws.until_end()
+
+    assert end["type"] == "workflow_completed", end
+    assert "Tokyo" in end["result"]
+    calls = [e for e in ws.events if e["type"] == "tool_call"]
+    results = [e for e in ws.events if e["type"] == "tool_result"]
+    assert [c["function_name"] for c in calls] == ["get_weather"]
+    assert '"Tokyo"' in calls[0]["arguments"]
+    assert results[0]["call_id"] == calls[0]["call_id"]
+    assert "Tokyo" in results[0]["content"] and results[0]["is_error"] is False
+    assert any(e["type"] == "progress" for e in ws.events)
+    assert (await http.get(f"/jobs/{job_id}")).json()["status"] == "succeeded"
