@@ -69,7 +69,7 @@ class LiveRelay:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        await self._pubsub.aclose()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     @property
     def watched_jobs(self) -> int:

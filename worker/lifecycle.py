@@ -22,8 +22,10 @@ def publish_catalog(client: redis.Redis) -> int:
     """Write every registered workflow's catalog entry to Redis; returns how many."""
     registry = load_registry(get_worker_settings().workflows)
     entries = {wf.name: wf.info().model_dump_json() for wf in registry}
-    if entries:
-        client.hset(keys.WORKFLOWS, mapping=entries)
+    with client.pipeline() as pipe:
+        for name, entry in entries.items():
+            pipe.hset(keys.WORKFLOWS, name, entry)
+        pipe.execute()
     return len(entries)
 
 
@@ -37,7 +39,7 @@ def _heartbeat(client: redis.Redis, name: str, every: float) -> None:
     client.hdel(keys.WORKERS, name)
 
 
-@worker_ready.connect
+@worker_ready.connect  # type: ignore[untyped-decorator]
 def on_worker_ready(sender: Any = None, **_: Any) -> None:
     """Publish the catalog and start the heartbeat once the worker consumes tasks."""
     settings = get_worker_settings()
@@ -53,7 +55,7 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     ).start()
 
 
-@worker_shutdown.connect
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
 def on_worker_shutdown(**_: Any) -> None:
     """Stop the heartbeat so ``/health`` stops listing this worker."""
     _stop.set()

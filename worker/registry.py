@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,7 +13,7 @@ from backend.protocol import WorkflowInfo
 from worker.ui import JobUI
 
 P = TypeVar("P", bound=BaseModel)
-WorkflowFunc = Callable[[JobUI, Any], Awaitable[Any]]
+WorkflowFunc = Callable[[JobUI, Any], Coroutine[Any, Any, Any]]
 F = TypeVar("F", bound=WorkflowFunc)
 
 

