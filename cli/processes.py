@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -59,16 +60,21 @@ class ProcessGroup:
         return exited[0]
 
     def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM every child (newest first), then SIGKILL any still alive after ``grace``."""
+        """SIGTERM each child, newest first, and SIGKILL one still alive after ``grace``."""
+        # One at a time, newest first: the API and worker go before the Redis they talk to.
         for _, proc in reversed(self.children):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in reversed(self.children):
+            _signal_group(proc, signal.SIGTERM)
             try:
                 proc.wait(grace)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -51,7 +51,10 @@ def start_redis(port: int, workdir: Path, *, appendonly: bool = False) -> subpro
     workdir.mkdir(parents=True, exist_ok=True)
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     args += ["--appendonly", "yes" if appendonly else "no", "--dir", str(workdir)]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # Its own session: a Ctrl-C meant for the dev stack must not kill Redis before the others.
+    return subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def port_of(url: str) -> int:

@@ -1,0 +1,1 @@
+"""The Mesop chat UI and its API client (the "provider"); built in its own issue."""
