@@ -29,8 +29,9 @@ def check_value(request: InputRequest, value: AnswerValue) -> None:
                 422, f"{value!r} is not one of the offered choices {request.choices}"
             )
         return
-    picked = [value] if isinstance(value, str) else value
-    not_offered = [item for item in picked if item not in request.choices]
+    if isinstance(value, str):
+        raise AnswerRejected(422, "this request takes several choices: send a list")
+    not_offered = [item for item in value if item not in request.choices]
     if not_offered:
         raise AnswerRejected(422, f"{not_offered} are not among the offered choices")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -24,5 +25,6 @@ def params_errors(schema: dict[str, Any], params: dict[str, Any]) -> list[dict[s
 def _missing_field(error: Any) -> list[str]:
     """Name the missing property itself for ``required`` errors, not just its parent."""
     if error.validator == "required":
-        return [error.message.split("'")[1]]
+        # jsonschema words it as f"{name!r} is a required property".
+        return [ast.literal_eval(error.message.removesuffix(" is a required property"))]
     return []
