@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from backend.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice
+from backend.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice, TextInput
 from backend.store import AnswerOutcome, JobStore
 
 
@@ -48,7 +48,8 @@ async def submit_answer(
             409, f"request {request_id!r} is not pending (job {record.job_id} is {record.status})"
         )
     check_value(pending, value)
-    outcome = await store.answer(record.job_id, request_id, value)
+    secret = isinstance(pending, TextInput) and pending.password
+    outcome = await store.answer(record.job_id, request_id, value, secret=secret)
     if outcome is AnswerOutcome.MISSING:
         raise AnswerRejected(404, f"job {record.job_id!r} not found")
     if outcome is AnswerOutcome.NOT_PENDING:

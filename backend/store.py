@@ -32,6 +32,8 @@ from backend.protocol import (
 )
 from backend.settings import RedisSettings
 
+SECRET_MASK = "********"
+"""What watchers see in ``input_received`` for an answer to a password input."""
 _PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
 
 
@@ -43,6 +45,11 @@ def connect(settings: RedisSettings) -> Redis:
         timeout=10,
         decode_responses=True,
         health_check_interval=30,
+        # redis-py 8 reads with a 5 s socket timeout by default, which breaks every blocking
+        # command (BLPOP for answers and control) that waits longer: block as long as asked.
+        socket_timeout=None,
+        socket_connect_timeout=5,
+        socket_keepalive=True,
     )
     return Redis(connection_pool=pool)
 
@@ -187,9 +194,15 @@ class JobStore:
         entries = await self.redis.xrange(keys.events(job_id), min=start, count=limit)
         return stored_events(cast(list[tuple[str, dict[str, str]]], entries))
 
-    async def answer(self, job_id: str, request_id: str, value: AnswerValue) -> AnswerOutcome:
-        """Deliver an answer to the pending request ``request_id``, atomically."""
-        event = InputReceived(job_id=job_id, request_id=request_id, value=value)
+    async def answer(
+        self, job_id: str, request_id: str, value: AnswerValue, *, secret: bool = False
+    ) -> AnswerOutcome:
+        """Deliver an answer to the pending request ``request_id``, atomically.
+
+        A ``secret`` answer (to a password input) reaches the worker but is masked in the log.
+        """
+        shown = SECRET_MASK if secret else value
+        event = InputReceived(job_id=job_id, request_id=request_id, value=shown)
         result = await self._answer(
             keys=[
                 keys.job(job_id),

@@ -66,6 +66,13 @@ class Workflows:
 
         return add
 
+    def include(self, other: Workflows) -> None:
+        """Add every workflow of ``other`` (names must not clash)."""
+        for workflow in other:
+            if workflow.name in self._workflows:
+                raise ValueError(f"workflow {workflow.name!r} is already registered")
+            self._workflows[workflow.name] = workflow
+
     def get(self, name: str) -> Workflow | None:
         """The workflow called ``name``, if registered."""
         return self._workflows.get(name)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from backend.protocol import JobRecord
 from backend.store import connect
@@ -91,12 +92,17 @@ class JobRunner:
         """Renew the lease while the job runs and stop the workflow when a cancel arrives."""
         interval = self.settings.lease_seconds / 3
         while not main.done():
-            command = await writer.next_control(interval)
-            if command == "cancel":
-                main.cancel()
-                return
-            if not await writer.renew_lease():
-                log.warning("job %s: lease lost, stopping the workflow", writer.job_id)
+            try:
+                command = await writer.next_control(interval)
+                renewed = command != "cancel" and await writer.renew_lease()
+            except (RedisError, OSError):
+                # Redis may come back within the lease: keep the job and try again.
+                log.warning("job %s: Redis unreachable from the watcher", writer.job_id)
+                await asyncio.sleep(1)
+                continue
+            if not renewed:
+                if command != "cancel":
+                    log.warning("job %s: lease lost, stopping the workflow", writer.job_id)
                 main.cancel()
                 return
 

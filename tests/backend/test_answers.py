@@ -49,8 +49,11 @@ class StubStore:
         self.outcome = outcome
         self.calls: list[tuple[str, str, Any]] = []
 
-    async def answer(self, job_id: str, request_id: str, value: AnswerValue) -> AnswerOutcome:
+    async def answer(
+        self, job_id: str, request_id: str, value: AnswerValue, *, secret: bool = False
+    ) -> AnswerOutcome:
         self.calls.append((job_id, request_id, value))
+        self.secret = secret
         return self.outcome
 
 
@@ -188,3 +191,12 @@ async def test_store_outcome_codes(outcome: AnswerOutcome, code: int) -> None:
         await submit_answer(_store(stub), _record(TEXT), "req-t", "Ana", max_bytes=1000)
     assert info.value.status_code == code
     assert len(stub.calls) == 1
+
+
+async def test_password_answers_are_delivered_as_secrets() -> None:
+    password = TextInput(job_id=JOB, request_id="req-p", prompt="Token?", password=True)
+    stub = StubStore()
+    await submit_answer(_store(stub), _record(password), "req-p", "hunter2", max_bytes=100)
+    assert stub.calls == [(JOB, "req-p", "hunter2")] and stub.secret is True
+    await submit_answer(_store(stub), _record(TEXT), "req-t", "Ada", max_bytes=100)
+    assert stub.secret is False

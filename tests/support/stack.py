@@ -17,6 +17,8 @@ import redis
 from cli.redis_server import free_port, redis_answers, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST_WORKFLOWS = "tests.support.workflows:registry"
+"""The examples plus the suite's own edge-case workflows."""
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -85,6 +87,7 @@ def celery_worker(
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     before = set(client.hkeys("agentjobs:workers"))
     argv = [sys.executable, "-m", "cli", "worker", f"--concurrency={concurrency}"]
+    env = {"AGENTJOBS_WORKFLOWS": TEST_WORKFLOWS, **env}
     with running(argv, base_env(redis_url, **env), log) as proc:
 
         def ready() -> bool:

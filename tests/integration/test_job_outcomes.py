@@ -1,0 +1,68 @@
+"""Secrets stay out of the log, failures are clear, and the Celery state follows the job."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.support.client import job_socket, start_job
+from tests.support.stack import RedisServer, wait_until
+
+
+def _celery_state(redis_srv: RedisServer, job_id: str) -> dict[str, object]:
+    raw = redis_srv.client().get(f"celery-task-meta-{job_id}")
+    meta: dict[str, object] = json.loads(raw) if raw else {"status": None}
+    return meta
+
+
+async def test_a_password_answer_reaches_the_workflow_but_never_the_log(
+    http: httpx.AsyncClient, api_url: str, redis_srv: RedisServer
+) -> None:
+    job_id = await start_job(http, "secret_echo")
+    async with job_socket(api_url, job_id) as ws:
+        request = await ws.until("text_input")
+        assert request["password"] is True
+        # The worker mirrors the state into Celery's backend right after publishing the request.
+        wait_until(
+            lambda: _celery_state(redis_srv, job_id)["status"] == "AWAITING_INPUT",
+            5,
+            "AWAITING_INPUT in the result backend",
+        )
+        state = _celery_state(redis_srv, job_id)
+        assert state["result"]["request_id"] == request["request_id"]  # type: ignore[index]
+
+        await ws.send({"type": "input", "request_id": request["request_id"], "value": "hunter2"})
+        received = await ws.until("input_received")
+        end = await ws.until_end()
+    assert received["value"] == "********"
+    assert end["result"] == "got a token of 7 characters"
+    log = (await http.get(f"/jobs/{job_id}/events")).text
+    assert "hunter2" not in log
+    wait_until(lambda: _celery_state(redis_srv, job_id)["status"] == "SUCCESS", 5, "SUCCESS")
+
+
+async def test_a_failing_workflow_ends_failed_with_its_error(
+    http: httpx.AsyncClient, api_url: str, redis_srv: RedisServer
+) -> None:
+    job_id = await start_job(http, "failing")
+    async with job_socket(api_url, job_id) as ws:
+        end = await ws.until_end()
+    assert end["type"] == "workflow_failed"
+    assert end["reason"] == "exception"
+    assert "the workflow broke on purpose" in end["error"]
+    record = (await http.get(f"/jobs/{job_id}")).json()
+    assert record["status"] == "failed" and record["reason"] == "exception"
+    assert "ValueError" in record["error"]
+    wait_until(lambda: _celery_state(redis_srv, job_id)["status"] == "FAILURE", 5, "FAILURE")
+
+
+async def test_a_message_only_workflow_returns_its_result(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    job_id = await start_job(http, "chatty", count=5)
+    async with job_socket(api_url, job_id) as ws:
+        end = await ws.until_end()
+    messages = [e["content"] for e in ws.events if e["type"] == "text_message"]
+    assert messages == [f"message {n}" for n in range(5)]
+    assert end["result"] == 5

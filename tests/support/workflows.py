@@ -1,0 +1,42 @@
+"""The suite's workflow registry: the examples plus small workflows that exercise edge cases."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel, Field
+
+from examples.registry import registry as examples
+from worker.registry import Workflows
+from worker.ui import JobUI
+
+registry = Workflows()
+registry.include(examples)
+
+
+@registry.register(name="secret_echo", description="Asks for a password and reports its length")
+async def secret_echo(ui: JobUI, _params: BaseModel) -> str:
+    token = await ui.text_input("Your API token?", password=True)
+    return f"got a token of {len(token)} characters"
+
+
+@registry.register(name="failing", description="Raises after one message")
+async def failing(ui: JobUI, _params: BaseModel) -> str:
+    await ui.text_message("about to fail")
+    raise ValueError("the workflow broke on purpose")
+
+
+class ChattyParams(BaseModel):
+    """How many messages to send, and the pause between them."""
+
+    count: int = Field(default=3, ge=0, le=100_000)
+    pause_ms: int = Field(default=0, ge=0, le=60_000)
+
+
+@registry.register(name="chatty", description="Sends messages, no model", params=ChattyParams)
+async def chatty(ui: JobUI, params: ChattyParams) -> int:
+    for number in range(params.count):
+        await ui.text_message(f"message {number}")
+        if params.pause_ms:
+            await asyncio.sleep(params.pause_ms / 1000)
+    return params.count
