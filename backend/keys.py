@@ -14,6 +14,8 @@ WORKFLOWS = f"{PREFIX}:workflows"
 """Hash: workflow name -> catalog entry JSON, published by workers."""
 WORKERS = f"{PREFIX}:workers"
 """Hash: worker name -> last heartbeat (epoch seconds)."""
+LEASES = f"{PREFIX}:leases"
+"""Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
 
 
 def job(job_id: str) -> str:

@@ -26,6 +26,11 @@ local function hset_pairs(job, first, n)
     redis.call('HSET', job, ARGV[i], ARGV[i + 1])
   end
 end
+-- A lease's deadline in the leases index, in Redis's own clock (every process agrees on it).
+local function lease_deadline(lease_ms)
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(lease_ms)
+end
 local function finish(job, events, retention)
   redis.call('HDEL', job, 'pending', 'pending_id', 'token')
   redis.call('EXPIRE', job, retention)
@@ -49,8 +54,8 @@ return {'ok', id}
 START = (
     _PRELUDE
     + """
--- KEYS: job, events, live, lease
--- ARGV: token, worker, body, maxlen, started_at, lease_ms
+-- KEYS: job, events, live, lease, leases
+-- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -59,6 +64,7 @@ redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[1], 'worker', ARG
   'started_at', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
+redis.call('ZADD', KEYS[5], lease_deadline(ARGV[6]), ARGV[7])
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_started', ARGV[3], ARGV[4])
 return {'ok', id}
 """
@@ -67,14 +73,16 @@ return {'ok', id}
 EMIT = (
     _PRELUDE
     + """
--- A worker's write, fenced by its token.
--- KEYS: job, events, live, lease
+-- A worker's write, fenced by its token: the job must still be its own and its lease alive.
+-- KEYS: job, events, live, lease, leases
 -- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type, n,
 --       field/value pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {'fenced', st} end
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[4]) ~= ARGV[1] then
+  return {'fenced', st}
+end
 local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
 hset_pairs(KEYS[1], 8, tonumber(ARGV[7]))
 local kind = ARGV[4]
@@ -84,6 +92,7 @@ if kind == 'request' then
 elseif kind == 'terminal' then
   finish(KEYS[1], KEYS[2], ARGV[5])
   redis.call('DEL', KEYS[4])
+  redis.call('ZREM', KEYS[5], redis.call('HGET', KEYS[1], 'job_id'))
 end
 return {'ok', id}
 """
@@ -113,8 +122,8 @@ CANCEL = (
     + """
 -- Firm cancel: the job is terminal at once, whatever its code does next; the worker running
 -- it is told through the control list and stops it.
--- KEYS: job, events, live, control, lease
--- ARGV: body, maxlen, finished_at, retention
+-- KEYS: job, events, live, control, lease, leases
+-- ARGV: body, maxlen, finished_at, retention, job_id
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -126,13 +135,44 @@ if st ~= 'queued' then
   redis.call('EXPIRE', KEYS[4], ARGV[4])
 end
 redis.call('DEL', KEYS[5])
+redis.call('ZREM', KEYS[6], ARGV[5])
 return {'ok', id, st}
 """
 )
 
-RENEW_LEASE = """
--- KEYS: lease; ARGV: token, lease_ms. Renews only the caller's own lease.
+RENEW_LEASE = (
+    _PRELUDE
+    + """
+-- KEYS: lease, leases; ARGV: token, lease_ms, job_id. Renews only the caller's own lease.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], lease_deadline(ARGV[2]), ARGV[3])
 return 1
 """
+)
+
+REAP = (
+    _PRELUDE
+    + """
+-- Fail a job whose worker stopped renewing its lease. Re-checks everything inside the script:
+-- the job may have ended, or its lease been renewed, since the reaper looked.
+-- KEYS: job, events, live, lease, leases
+-- ARGV: job_id, body, maxlen, retention, finished_at, error
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st or is_terminal(st) then
+  redis.call('ZREM', KEYS[5], ARGV[1])
+  return {'gone'}
+end
+local ttl = redis.call('PTTL', KEYS[4])
+if ttl > 0 then
+  redis.call('ZADD', KEYS[5], lease_deadline(ttl), ARGV[1])
+  return {'alive'}
+end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
+  'reason', 'worker_lost')
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
+finish(KEYS[1], KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[5], ARGV[1])
+return {'reaped', id}
+"""
+)

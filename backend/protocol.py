@@ -82,7 +82,13 @@ class JobStatus(StrEnum):
 
 
 FailureReason = Literal[
-    "exception", "worker_lost", "timeout", "input_timeout", "invalid_params", "unknown_workflow"
+    "exception",
+    "worker_lost",
+    "timeout",
+    "input_timeout",
+    "shutdown",
+    "invalid_params",
+    "unknown_workflow",
 ]
 AnswerValue = str | list[str]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from backend.queue import JobQueue
+from backend.reaper import Reaper
 from backend.relay import LiveRelay
 from backend.settings import ApiSettings
 from backend.store import JobStore, connect
@@ -32,9 +35,15 @@ async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
     relay = LiveRelay(redis, settings.socket_queue_size)
     queue = JobQueue(settings)
     await relay.start()
+    reaper = asyncio.create_task(
+        Reaper(redis, settings).run_forever(settings.reaper_interval_seconds), name="reaper"
+    )
     try:
         yield Services(settings, redis, JobStore(redis, settings), relay, queue)
     finally:
+        reaper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reaper
         await relay.stop()
         queue.close()
         await redis.aclose()

@@ -47,6 +47,8 @@ class ApiSettings(RedisSettings):
     """How long an answer waits in Redis for the worker to pick it up."""
     socket_queue_size: int = Field(default=1000, ge=10)
     """Live events buffered per WebSocket before it falls back to reading the log."""
+    reaper_interval_seconds: float = Field(default=5.0, gt=0)
+    """How often the API looks for jobs whose worker stopped renewing its lease."""
     worker_seen_seconds: int = 60
     """A worker whose heartbeat is older than this is not reported by ``/health``."""
 

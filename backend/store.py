@@ -232,12 +232,14 @@ class JobStore:
                 keys.live(job_id),
                 keys.control(job_id),
                 keys.lease(job_id),
+                keys.LEASES,
             ],
             args=[
                 event.model_dump_json(exclude={"id"}),
                 self.settings.event_log_maxlen,
                 event.ts.isoformat(),
                 self.settings.retention_seconds,
+                job_id,
             ],
         )
         if result[0] == "ok":

@@ -77,7 +77,7 @@ class JobWriter:
         """Move the job from queued to running; the record is returned when it started."""
         event = WorkflowStarted(job_id=self.job_id, workflow=workflow, worker=worker)
         result = await self._start(
-            keys=[self._job, self._events, self._live, self._lease],
+            keys=[self._job, self._events, self._live, self._lease, keys.LEASES],
             args=[
                 self.token,
                 worker,
@@ -85,6 +85,7 @@ class JobWriter:
                 self.settings.event_log_maxlen,
                 event.ts.isoformat(),
                 self.lease_ms,
+                self.job_id,
             ],
         )
         if result[0] != "ok":
@@ -151,12 +152,14 @@ class JobWriter:
 
     async def renew_lease(self) -> bool:
         """Extend this worker's lease; False when the lease is no longer ours."""
-        renewed = await self._renew(keys=[self._lease], args=[self.token, self.lease_ms])
+        renewed = await self._renew(
+            keys=[self._lease, keys.LEASES], args=[self.token, self.lease_ms, self.job_id]
+        )
         return bool(renewed)
 
     async def _write(self, event: Event, kind: str, fields: dict[str, str]) -> str:
         result = await self._emit(
-            keys=[self._job, self._events, self._live, self._lease],
+            keys=[self._job, self._events, self._live, self._lease, keys.LEASES],
             args=[
                 self.token,
                 event.model_dump_json(exclude={"id"}),

@@ -8,11 +8,12 @@ import time
 from typing import Any
 
 import redis
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from backend import keys
 from worker.registry import load_registry
 from worker.settings import get_worker_settings
+from worker.shutdown import begin_shutdown
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -59,3 +60,9 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
 def on_worker_shutdown(**_: Any) -> None:
     """Stop the heartbeat so ``/health`` stops listing this worker."""
     _stop.set()
+
+
+@worker_shutting_down.connect  # type: ignore[untyped-decorator]
+def on_worker_shutting_down(**_: Any) -> None:
+    """Give running jobs their grace period, then fail what is left with ``shutdown``."""
+    begin_shutdown(get_worker_settings().shutdown_grace_seconds)

@@ -31,6 +31,10 @@ class Workflow:
     description: str
     params: type[BaseModel]
     func: WorkflowFunc
+    input_timeout: float | None = None
+    """Seconds to wait for each human answer (None: the worker's default)."""
+    time_limit: float | None = None
+    """Seconds the whole run may take (None: the worker's default)."""
 
     def info(self) -> WorkflowInfo:
         """The catalog entry the worker publishes for the API."""
@@ -54,14 +58,26 @@ class Workflows:
         self._workflows: dict[str, Workflow] = {}
 
     def register(
-        self, *, name: str, description: str, params: type[BaseModel] = NoParams
+        self,
+        *,
+        name: str,
+        description: str,
+        params: type[BaseModel] = NoParams,
+        input_timeout: float | None = None,
+        time_limit: float | None = None,
     ) -> Callable[[F], F]:
-        """Decorator adding an ``async def workflow(ui, params) -> result`` under ``name``."""
+        """Decorator adding an ``async def workflow(ui, params) -> result`` under ``name``.
+
+        ``input_timeout`` and ``time_limit`` (seconds) override the worker's defaults for this
+        workflow; a single request can still pass its own ``timeout``.
+        """
 
         def add(func: F) -> F:
             if name in self._workflows:
                 raise ValueError(f"workflow {name!r} is already registered")
-            self._workflows[name] = Workflow(name, description, params, func)
+            self._workflows[name] = Workflow(
+                name, description, params, func, input_timeout, time_limit
+            )
             return func
 
         return add

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,12 @@ from backend.store import connect
 from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook
 from worker.registry import Workflows
 from worker.settings import WorkerSettings
+from worker.shutdown import ACTIVE_RUNS, ActiveRun, ActiveRuns
 from worker.ui import InputTimeout, JobUI
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_ERROR = "the worker shut down before the job finished (grace period over)"
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,17 @@ class RunOutcome:
 class JobRunner:
     """Runs jobs for one worker process; each run gets its own event loop and Redis client."""
 
-    def __init__(self, registry: Workflows, settings: WorkerSettings, worker_name: str) -> None:
+    def __init__(
+        self,
+        registry: Workflows,
+        settings: WorkerSettings,
+        worker_name: str,
+        active: ActiveRuns = ACTIVE_RUNS,
+    ) -> None:
         self.registry = registry
         self.settings = settings
         self.worker_name = worker_name
+        self.active = active
 
     async def run(self, job_id: str, workflow: str, state_hook: StateHook) -> RunOutcome:
         """Run the job ``job_id`` to its end; never raises for workflow failures."""
@@ -77,13 +88,17 @@ class JobRunner:
             job_id=record.job_id,
             user=record.user,
             workflow=record.workflow,
-            input_timeout=self.settings.input_timeout_seconds,
+            input_timeout=workflow.input_timeout or self.settings.input_timeout_seconds,
         )
-        main = asyncio.create_task(workflow.func(ui, params))
+        limit = workflow.time_limit or self.settings.run_time_limit_seconds
+        main = asyncio.create_task(_within(limit, workflow.func(ui, params)))
+        run = ActiveRun(record.job_id, asyncio.get_running_loop(), main)
+        self.active.add(run)
         watcher = asyncio.create_task(self._watch(writer, main))
         try:
-            return await _finish(writer, main)
+            return await _finish(writer, run)
         finally:
+            self.active.remove(record.job_id)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -107,13 +122,36 @@ class JobRunner:
                 return
 
 
-async def _finish(writer: JobWriter, main: asyncio.Task[Any]) -> RunOutcome:
+class RunTimeLimit(Exception):
+    """The workflow ran past its time limit."""
+
+
+async def _within(limit: float | None, work: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``work``; past ``limit`` raise ``RunTimeLimit`` (the workflow's own timeouts pass)."""
+    if limit is None:
+        return await work
     try:
-        result = await main
-    except (asyncio.CancelledError, JobLost):
+        async with asyncio.timeout(limit) as scope:
+            return await work
+    except TimeoutError:
+        if scope.expired():
+            raise RunTimeLimit(f"the run took longer than its {limit:g} s limit") from None
+        raise
+
+
+async def _finish(writer: JobWriter, run: ActiveRun) -> RunOutcome:
+    try:
+        result = await run.task
+    except asyncio.CancelledError:
+        if run.shutting_down:
+            return await _fail(writer, SHUTDOWN_ERROR, "shutdown")
+        return RunOutcome("cancelled")
+    except JobLost:
         return RunOutcome("cancelled")
     except InputTimeout as exc:
         return await _fail(writer, str(exc), "input_timeout")
+    except RunTimeLimit as exc:
+        return await _fail(writer, str(exc), "timeout")
     except Exception as exc:
         log.exception("job %s: workflow raised", writer.job_id)
         return await _fail(writer, f"{type(exc).__name__}: {exc}", "exception")

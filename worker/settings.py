@@ -18,8 +18,13 @@ class WorkerSettings(RedisSettings):
     """How many jobs one worker process runs at once (threads)."""
     input_timeout_seconds: float = Field(default=3600.0, gt=0)
     """How long a job waits for a human answer before failing with ``input_timeout``."""
-    lease_seconds: float = Field(default=30.0, ge=1)
-    """How long a running job's lease lives without renewal."""
+    run_time_limit_seconds: float | None = Field(default=None, gt=0)
+    """How long one run may take in all before failing with ``timeout`` (None: no limit)."""
+    lease_seconds: float = Field(default=15.0, gt=0)
+    """How long a running job's lease lives without renewal (renewed every third of it); a
+    killed worker's jobs fail with ``worker_lost`` within this plus the API's reaper interval."""
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    """On SIGTERM, how long running jobs get to finish before failing with ``shutdown``."""
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     """How often a worker records that it is alive (``GET /health`` lists it)."""
     openai_api_key: SecretStr | None = Field(
