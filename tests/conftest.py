@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
 
@@ -39,6 +40,18 @@ def api_url(redis_srv: RedisServer, worker_proc: None, logs_dir: Path) -> Iterat
     """Base URL of a real uvicorn API process."""
     with api_server(redis_srv.url, logs_dir / "api.log") as url:
         yield url
+
+
+@pytest.fixture
+def isolated_db(redis_srv: RedisServer) -> Iterator[str]:
+    """A Redis database of its own on the session server: no session worker serves its queue."""
+    db = 14
+    url = f"redis://127.0.0.1:{redis_srv.port}/{db}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

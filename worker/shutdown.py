@@ -39,6 +39,8 @@ class ActiveRun:
 class ActiveRuns:
     """Every job running in this worker process, thread-safe."""
 
+    closed: bool = False
+    """Set once the worker is shutting down: no new job may start here."""
     _runs: dict[str, ActiveRun] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
@@ -75,7 +77,8 @@ ACTIVE_RUNS = ActiveRuns()
 
 
 def begin_shutdown(grace: float) -> threading.Thread:
-    """Drain ``ACTIVE_RUNS`` in the background, leaving the signal handler free to return."""
+    """Close ``ACTIVE_RUNS`` to new jobs and drain it in the background."""
+    ACTIVE_RUNS.closed = True
     thread = threading.Thread(
         target=ACTIVE_RUNS.drain, args=(grace,), name="agentjobs-shutdown", daemon=True
     )

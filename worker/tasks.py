@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +14,9 @@ from backend import keys
 from worker.app import app, settings
 from worker.registry import load_registry
 from worker.runner import JobRunner
+from worker.shutdown import ACTIVE_RUNS
+
+log = logging.getLogger(__name__)
 
 
 class WorkflowError(Exception):
@@ -32,6 +36,12 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
         await asyncio.to_thread(self.update_state, task_id=job_id, state=state, meta=meta)
 
+    if ACTIVE_RUNS.closed:
+        # Delivered while the worker shuts down (a fetch already in flight): the message is
+        # acked, so put the job back on the queue for another worker rather than lose it.
+        log.info("job %s arrived during shutdown; requeued", job_id)
+        self.app.send_task(keys.RUN_WORKFLOW_TASK, args=[job_id, workflow], task_id=job_id)
+        raise Ignore()
     runner = runner_for(self.request.hostname or "worker")
     outcome = asyncio.run(runner.run(job_id, workflow, mirror_state))
     if outcome.status == "succeeded":

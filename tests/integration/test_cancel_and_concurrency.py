@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.client import job_socket, start_job
-from tests.support.stack import RedisServer, api_server, celery_worker
-
-
-@pytest.fixture
-def isolated_db(redis_srv: RedisServer, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A Redis database of its own (no session worker listens on its queue)."""
-    db = 1 + hash(request.node.name) % 14
-    url = f"redis://127.0.0.1:{redis_srv.port}/{db}"
-    client = redis_srv.client()
-    client.execute_command("SELECT", db)
-    yield url
-    client.flushdb()
+from tests.support.stack import api_server, celery_worker
 
 
 async def test_cancel_frees_the_slot_and_a_queued_job_never_starts(

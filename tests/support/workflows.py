@@ -40,3 +40,27 @@ async def chatty(ui: JobUI, params: ChattyParams) -> int:
         if params.pause_ms:
             await asyncio.sleep(params.pause_ms / 1000)
     return params.count
+
+
+@registry.register(name="impatient", description="Asks with a short per-request timeout")
+async def impatient(ui: JobUI, _params: BaseModel) -> str:
+    return await ui.text_input("Quick, your answer?", timeout=0.5)
+
+
+@registry.register(
+    name="hasty", description="A workflow whose questions time out fast", input_timeout=0.5
+)
+async def hasty(ui: JobUI, _params: BaseModel) -> str:
+    return await ui.text_input("Answer within half a second")
+
+
+@registry.register(name="slowpoke", description="Runs past its time limit", time_limit=0.5)
+async def slowpoke(ui: JobUI, _params: BaseModel) -> str:
+    await ui.text_message("starting a long task")
+    await asyncio.sleep(30)
+    return "never"
+
+
+@registry.register(name="whoami", description="Returns the id of the user who started the job")
+async def whoami(ui: JobUI, _params: BaseModel) -> str:
+    return ui.user
