@@ -6,12 +6,16 @@ lost the job (cancelled, or taken over after its lease expired) cannot write to 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend import keys, lua
 from backend.protocol import (
@@ -26,6 +30,8 @@ from backend.protocol import (
 from backend.settings import RedisSettings
 from backend.store import field_pairs, record_from_hash
 from worker.ui import EmitKind, InputTimeout
+
+log = logging.getLogger(__name__)
 
 StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Called with a Celery state name and its meta whenever the job's state changes."""
@@ -132,7 +138,7 @@ class JobWriter:
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
-        popped = cast("list[str] | None", await self.redis.blpop([reply_key], timeout=timeout or 0))
+        popped = await self._blpop_surviving_outages(reply_key, timeout)
         if popped is None:
             # The answer may have landed just as the wait ended: take it rather than fail.
             late = cast(str | None, await self.redis.lpop(reply_key))
@@ -144,6 +150,26 @@ class JobWriter:
         await self._state_hook("STARTED", {"job_id": self.job_id})
         answer: AnswerValue = json.loads(value)
         return answer
+
+    async def _blpop_surviving_outages(self, key: str, timeout: float | None) -> list[str] | None:
+        """BLPOP that waits out a Redis restart instead of failing the job; same total timeout.
+
+        An answer pushed before the outage is still there afterwards (the list is persisted),
+        and a job must not fail just because its store blinked while a human was thinking.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if not timeout else loop.time() + timeout
+        pause = 0.1
+        while True:
+            left = 0.0 if deadline is None else max(deadline - loop.time(), 0.001)
+            try:
+                return cast("list[str] | None", await self.redis.blpop([key], timeout=left))
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                if deadline is not None and loop.time() >= deadline:
+                    return None
+                log.warning("job %s: Redis unreachable while waiting for input", self.job_id)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def next_control(self, timeout: float) -> str | None:
         """The next control command for this job (``cancel``), or None after ``timeout`` s."""
