@@ -12,10 +12,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from backend.deps import STATE_KEY
+from backend.auth import Authenticator
+from backend.deps import AUTH_STATE_KEY, STATE_KEY
+from backend.log_redaction import install_token_redaction
 from backend.routes import events, health, jobs, workflows
 from backend.services import open_services
 from backend.settings import ApiSettings, get_api_settings
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid bearer token"}
+}
 
 
 class FastAPIAdapter:
@@ -24,10 +30,15 @@ class FastAPIAdapter:
     def __init__(self, settings: ApiSettings | None = None, prefix: str = "") -> None:
         self.settings = settings or get_api_settings()
         self.router = APIRouter(prefix=prefix, lifespan=self._lifespan)
-        for module in (workflows, jobs, events, health):
-            self.router.include_router(module.router)
+        for module in (workflows, jobs, events):
+            self.router.include_router(module.router, responses=_UNAUTHORIZED)
+        # Open on purpose: load balancers probe it; it shows no job data.
+        self.router.include_router(health.router)
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        # After the server configured its logging, before it serves a request.
+        install_token_redaction()
+        authenticator = Authenticator.from_settings(self.settings)
         async with open_services(self.settings) as services:
-            yield {STATE_KEY: services}
+            yield {STATE_KEY: services, AUTH_STATE_KEY: authenticator}

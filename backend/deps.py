@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
+from fastapi.security import APIKeyQuery, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from backend.auth import QUERY_PARAM, Authenticator, AuthError
 from backend.protocol import JobRecord
 from backend.services import Services
 
 STATE_KEY = "agentjobs"
+AUTH_STATE_KEY = "agentjobs_auth"
+
+# Declared for the OpenAPI document (the "Authorize" button); the Authenticator reads the
+# credentials itself so HTTP routes and the WebSocket share one code path.
+_bearer_doc = HTTPBearer(auto_error=False, description="Authorization: Bearer <token>")
+_query_doc = APIKeyQuery(name=QUERY_PARAM, auto_error=False, description="for browsers' WebSockets")
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -22,9 +30,22 @@ def get_services(conn: HTTPConnection) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_current_user(services: ServicesDep) -> str:
-    """The caller's user id (single-user dev mode until tokens are configured)."""
-    return services.settings.default_user
+def get_authenticator(conn: HTTPConnection) -> Authenticator:
+    """The API process's authenticator, put in the lifespan state by ``FastAPIAdapter``."""
+    authenticator: Authenticator = getattr(conn.state, AUTH_STATE_KEY)
+    return authenticator
+
+
+def get_current_user(
+    conn: HTTPConnection,
+    _bearer: Annotated[object, Depends(_bearer_doc)] = None,
+    _query: Annotated[object, Depends(_query_doc)] = None,
+) -> str:
+    """The caller's user id from the bearer token; 401 when it is missing or unknown."""
+    try:
+        return get_authenticator(conn).authenticate(conn)
+    except AuthError as exc:
+        raise HTTPException(401, exc.detail, headers={"WWW-Authenticate": exc.challenge}) from exc
 
 
 CurrentUser = Annotated[str, Depends(get_current_user)]

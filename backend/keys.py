@@ -57,3 +57,14 @@ def job_id_from_live_channel(channel: str) -> str:
     """Invert ``live()``: the job id inside a live channel name."""
     start = channel.index("{") + 1
     return channel[start : channel.index("}", start)]
+def user_active(user: str) -> str:
+    """Set of the user's possibly active job ids (the create script prunes finished ones)."""
+    return f"{PREFIX}:user:{user}:active"
+
+
+def job_key_affixes() -> tuple[str, str]:
+    """The text before and after the id in ``job()``, for scripts that build job keys from ids."""
+    before, _, after = job("\0").partition("\0")
+    return before, after
+
+

@@ -41,12 +41,26 @@ end
 CREATE = (
     _PRELUDE
     + """
--- KEYS: job, events, live, user_jobs
--- ARGV: body, maxlen, score, job_id, n, field/value pairs...
+-- KEYS: job, events, live, user_jobs, user_active
+-- ARGV: body, maxlen, score, job_id, n, field/value pairs...,
+--       max_active (0: no limit), job key prefix, job key suffix, retention
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+local q = 6 + 2 * tonumber(ARGV[5])
+-- The user's active set only names candidates; each job's own status decides, so a job that
+-- ended any way (success, failure, cancel, reaped, expired) frees its slot without any other
+-- script having to know about the set. Pruned here, so it holds at most max_active ids.
+local active = 0
+for _, other in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  local st = redis.call('HGET', ARGV[q + 1] .. other .. ARGV[q + 2], 'status')
+  if st and not is_terminal(st) then active = active + 1 else redis.call('SREM', KEYS[5], other) end
+end
+local limit = tonumber(ARGV[q])
+if limit > 0 and active >= limit then return {'too_many', active} end
 hset_pairs(KEYS[1], 6, tonumber(ARGV[5]))
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('EXPIRE', KEYS[5], ARGV[q + 3])
 return {'ok', id}
 """
 )

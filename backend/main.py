@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from backend.adapter import FastAPIAdapter
+from backend.settings import ApiSettings, get_api_settings
 
 
-def create_app() -> FastAPI:
-    """A FastAPI app serving the agentjobs routes."""
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """A FastAPI app serving the agentjobs routes (CORS only for the configured origins)."""
+    settings = settings or get_api_settings()
     app = FastAPI(
         title="agentjobs",
         summary="Run multi-agent AutoGen workflows as jobs: REST + WebSocket",
         version="0.1.0",
     )
-    app.include_router(FastAPIAdapter().router)
+    app.include_router(FastAPIAdapter(settings).router)
+    if settings.cors_origins:
+        # Bearer tokens, not cookies: no credentials mode, so a page needs a token to do anything.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        )
     return app
 
 

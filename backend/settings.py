@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class RedisSettings(BaseSettings):
@@ -46,6 +48,18 @@ class ApiSettings(RedisSettings):
     reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     """How long an answer waits in Redis for the worker to pick it up."""
     socket_queue_size: int = Field(default=1000, ge=10)
+    api_tokens: SecretStr | None = None
+    """Bearer tokens and their users: ``token1:alice,token2:bob`` (``sha256:<hex>:carol`` for a
+    hashed token). With no tokens at all the API runs in single-user dev mode."""
+    api_tokens_file: Path | None = None
+    """A file of ``<token> <user>`` lines (``sha256:<hex> <user>`` for hashed tokens)."""
+    require_auth: bool = False
+    """Refuse to start when no tokens are configured (no accidental dev mode in production)."""
+    max_active_jobs_per_user: int = Field(default=20, ge=0)
+    """Queued, running and waiting jobs one user may have at once (0: no limit); POST /jobs
+    answers 429 past it."""
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Browser origins allowed to call the API (comma-separated); empty: CORS off."""
     """Live events buffered per WebSocket before it falls back to reading the log."""
     reaper_interval_seconds: float = Field(default=5.0, gt=0)
     """How often the API looks for jobs whose worker stopped renewing its lease."""
@@ -57,3 +71,11 @@ class ApiSettings(RedisSettings):
 def get_api_settings() -> ApiSettings:
     """The API settings, read once per process."""
     return ApiSettings()
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        # One comma-separated variable is friendlier in a shell or compose file than JSON.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+

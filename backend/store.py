@@ -110,6 +110,15 @@ class CancelOutcome(StrEnum):
     MISSING = "missing"
 
 
+class TooManyActiveJobs(Exception):
+    """The user already has as many active jobs as allowed."""
+
+    def __init__(self, active: int, limit: int) -> None:
+        super().__init__(f"{active} active jobs, the limit is {limit}")
+        self.active = active
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """One event as read from the log or the live channel: cursor, type, JSON text (id included)."""
@@ -140,8 +149,20 @@ class JobStore:
         self._answer = redis.register_script(lua.ANSWER)
         self._cancel = redis.register_script(lua.CANCEL)
 
-    async def create(self, job_id: str, workflow: str, params: dict[str, Any], user: str) -> str:
-        """Write the record and the ``job_queued`` event; returns the event's cursor."""
+    async def create(
+        self,
+        job_id: str,
+        workflow: str,
+        params: dict[str, Any],
+        user: str,
+        *,
+        max_active: int = 0,
+    ) -> str:
+        """Write the record and the ``job_queued`` event; returns the event's cursor.
+
+        Raises ``TooManyActiveJobs`` when ``user`` already has ``max_active`` (> 0) active jobs;
+        the count and the write are one atomic step.
+        """
         now = utcnow()
         event = JobQueued(job_id=job_id, workflow=workflow, params=params, ts=now)
         fields = {
@@ -154,15 +175,26 @@ class JobStore:
             "attempt": "0",
         }
         result = await self._create(
-            keys=[keys.job(job_id), keys.events(job_id), keys.live(job_id), keys.user_jobs(user)],
+            keys=[
+                keys.job(job_id),
+                keys.events(job_id),
+                keys.live(job_id),
+                keys.user_jobs(user),
+                keys.user_active(user),
+            ],
             args=[
                 event.model_dump_json(exclude={"id"}),
                 self.settings.event_log_maxlen,
                 now.timestamp(),
                 job_id,
                 *field_pairs(fields),
+                max_active,
+                *keys.job_key_affixes(),
+                self.settings.retention_seconds,
             ],
         )
+        if result[0] == "too_many":
+            raise TooManyActiveJobs(int(result[1]), max_active)
         if result[0] != "ok":
             raise RuntimeError(f"job {job_id} already exists")
         return str(result[1])

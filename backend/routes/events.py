@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket
 from fastapi.responses import JSONResponse, Response
+from starlette import status
 
-from backend.deps import CurrentUser, ServicesDep, get_current_user, get_services, load_job
+from backend.auth import AuthError
+from backend.deps import CurrentUser, ServicesDep, get_authenticator, get_services, load_job
 from backend.socket_session import SocketSession
 
 router = APIRouter(tags=["events"])
@@ -39,19 +41,38 @@ async def read_events(
 
 @router.websocket("/jobs/{job_id}/ws")
 async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> None:
-    """Replays the events after ``after``, then streams live ones; takes input/cancel frames."""
+    """Replays the events after ``after``, then streams live ones; takes input/cancel frames.
+
+    Authenticated before the handshake completes: no token or a wrong one gets HTTP 401,
+    another user's job 404, and the socket is never accepted.
+    """
     services = get_services(websocket)
-    user = get_current_user(services)
+    try:
+        user = get_authenticator(websocket).authenticate(websocket)
+    except AuthError as exc:
+        await _deny(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
+        return
     if not re.match(CURSOR_PATTERN, after):
-        await websocket.send_denial_response(
-            JSONResponse({"detail": f"invalid cursor {after!r}"}, status_code=422)
-        )
+        await _deny(websocket, 422, f"invalid cursor {after!r}")
         return
     record = await services.store.get(job_id)
     if record is None or record.user != user:
-        await websocket.send_denial_response(
-            JSONResponse({"detail": f"job {job_id!r} not found"}, status_code=404)
-        )
+        await _deny(websocket, 404, f"job {job_id!r} not found")
         return
     await websocket.accept()
     await SocketSession(websocket, services, user, job_id).run(after)
+
+
+async def _deny(
+    websocket: WebSocket, status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Refuse the handshake with an HTTP response (JSON ``detail``), never accepting the socket.
+
+    Servers without the ASGI denial-response extension get a close before accept instead,
+    which the client sees as HTTP 403.
+    """
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        response = JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason=detail[:120])

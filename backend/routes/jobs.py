@@ -15,7 +15,7 @@ from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
 from backend.params import params_errors
 from backend.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
-from backend.store import CancelOutcome
+from backend.store import CancelOutcome, TooManyActiveJobs
 
 router = APIRouter(tags=["jobs"])
 
@@ -32,6 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         413: {"description": "Params too large"},
         503: {"description": "The job could not be queued"},
     },
+        429: {"description": "The caller has too many active jobs"},
 )
 async def create_job(
     body: JobCreate, request: Request, services: ServicesDep, user: CurrentUser
@@ -47,7 +48,15 @@ async def create_job(
     if errors:
         raise HTTPException(422, errors)
     job_id = uuid.uuid4().hex
-    await services.store.create(job_id, body.workflow, body.params, user)
+    limit = services.settings.max_active_jobs_per_user
+    try:
+        await services.store.create(job_id, body.workflow, body.params, user, max_active=limit)
+    except TooManyActiveJobs as exc:
+        raise HTTPException(
+            429,
+            f"you have {exc.active} active jobs (queued, running or waiting for input) and the "
+            f"limit is {exc.limit}: wait for one to finish or cancel one",
+        ) from exc
     try:
         await services.queue.enqueue(job_id, body.workflow)
     except (CeleryError, KombuError, RedisError, OSError) as exc:

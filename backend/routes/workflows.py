@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.deps import ServicesDep
+from backend.deps import CurrentUser, ServicesDep
 from backend.protocol import WorkflowInfo
 
 router = APIRouter(tags=["workflows"])
 
 
 @router.get("/workflows")
-async def list_workflows(services: ServicesDep) -> list[WorkflowInfo]:
+async def list_workflows(services: ServicesDep, _user: CurrentUser) -> list[WorkflowInfo]:
     """The workflows the workers can run: name, description and params JSON schema."""
     return await services.store.catalog()
