@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from backend import metrics
 from backend.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice, TextInput
 from backend.store import AnswerOutcome, JobStore
 
@@ -54,3 +55,4 @@ async def submit_answer(
         raise AnswerRejected(404, f"job {record.job_id!r} not found")
     if outcome is AnswerOutcome.NOT_PENDING:
         raise AnswerRejected(409, f"request {request_id!r} was answered already")
+    metrics.input_answered(record.workflow, pending.ts)

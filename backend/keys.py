@@ -16,6 +16,10 @@ WORKERS = f"{PREFIX}:workers"
 """Hash: worker name -> last heartbeat (epoch seconds)."""
 LEASES = f"{PREFIX}:leases"
 """Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
+CELERY_QUEUE = "agentjobs"
+"""The Celery queue of run tasks; with the Redis broker, a list of that name holds the backlog."""
+METRICS = f"{PREFIX}:metrics"
+"""Hash: deployment-wide job metrics written by workers, read by the API's ``/metrics``."""
 
 
 def job(job_id: str) -> str:
@@ -48,15 +52,16 @@ def lease(job_id: str) -> str:
     return f"{job(job_id)}:lease"
 
 
+def metrics_counted(job_id: str) -> str:
+    """String set once the job's end is counted in ``METRICS`` (a redelivery must not count)."""
+    return f"{job(job_id)}:counted"
+
+
 def user_jobs(user: str) -> str:
     """Sorted set of a user's job ids scored by creation time."""
     return f"{PREFIX}:user:{user}:jobs"
 
 
-def job_id_from_live_channel(channel: str) -> str:
-    """Invert ``live()``: the job id inside a live channel name."""
-    start = channel.index("{") + 1
-    return channel[start : channel.index("}", start)]
 def user_active(user: str) -> str:
     """Set of the user's possibly active job ids (the create script prunes finished ones)."""
     return f"{PREFIX}:user:{user}:active"
@@ -68,3 +73,7 @@ def job_key_affixes() -> tuple[str, str]:
     return before, after
 
 
+def job_id_from_live_channel(channel: str) -> str:
+    """Invert ``live()``: the job id inside a live channel name."""
+    start = channel.index("{") + 1
+    return channel[start : channel.index("}", start)]

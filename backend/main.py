@@ -6,18 +6,24 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.adapter import FastAPIAdapter
+from backend.logging_setup import configure_logging
+from backend.request_context import JobLogContext
+from backend.routes import metrics
 from backend.settings import ApiSettings, get_api_settings
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """A FastAPI app serving the agentjobs routes (CORS only for the configured origins)."""
     settings = settings or get_api_settings()
+    configure_logging(json_lines=settings.log_json, level=settings.log_level)
     app = FastAPI(
         title="agentjobs",
         summary="Run multi-agent AutoGen workflows as jobs: REST + WebSocket",
         version="0.1.0",
     )
     app.include_router(FastAPIAdapter(settings).router)
+    app.include_router(metrics.router)  # open like /health: Prometheus scrapes without a token
+    app.add_middleware(JobLogContext)
     if settings.cors_origins:
         # Bearer tokens, not cookies: no credentials mode, so a page needs a token to do anything.
         app.add_middleware(

@@ -25,6 +25,10 @@ class RedisSettings(BaseSettings):
     """Approximate cap on a job's event log length."""
     retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     """How long a finished job's record and events are kept."""
+    log_json: bool = False
+    """Write log lines as JSON objects (one per line) instead of text."""
+    log_level: str = "INFO"
+    """The lowest level of log lines written."""
 
     @property
     def celery_broker_url(self) -> str:
@@ -37,17 +41,13 @@ class ApiSettings(RedisSettings):
 
     host: str = "127.0.0.1"
     port: int = 8008
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    """Set (as an environment variable) when several processes serve the API: each writes its
+    metrics there and ``/metrics`` adds them up (prometheus_client's multiprocess mode)."""
     default_user: str = "default"
     """The user every job belongs to in single-user dev mode (no tokens configured)."""
-    max_params_bytes: int = Field(default=64 * 1024, ge=1024)
-    """Largest accepted ``params`` object, serialised."""
-    max_answer_bytes: int = Field(default=64 * 1024, ge=1024)
-    """Largest accepted input answer, serialised."""
-    max_frame_bytes: int = Field(default=128 * 1024, ge=1024)
-    """Largest accepted WebSocket frame."""
-    reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
-    """How long an answer waits in Redis for the worker to pick it up."""
-    socket_queue_size: int = Field(default=1000, ge=10)
     api_tokens: SecretStr | None = None
     """Bearer tokens and their users: ``token1:alice,token2:bob`` (``sha256:<hex>:carol`` for a
     hashed token). With no tokens at all the API runs in single-user dev mode."""
@@ -60,17 +60,21 @@ class ApiSettings(RedisSettings):
     answers 429 past it."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Browser origins allowed to call the API (comma-separated); empty: CORS off."""
+    max_params_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest accepted ``params`` object, serialised."""
+    max_answer_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest accepted input answer, serialised."""
+    max_frame_bytes: int = Field(default=128 * 1024, ge=1024)
+    """Largest accepted WebSocket frame."""
+    reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    """How long an answer waits in Redis for the worker to pick it up."""
+    socket_queue_size: int = Field(default=1000, ge=10)
     """Live events buffered per WebSocket before it falls back to reading the log."""
     reaper_interval_seconds: float = Field(default=5.0, gt=0)
     """How often the API looks for jobs whose worker stopped renewing its lease."""
     worker_seen_seconds: int = 60
     """A worker whose heartbeat is older than this is not reported by ``/health``."""
 
-
-@lru_cache
-def get_api_settings() -> ApiSettings:
-    """The API settings, read once per process."""
-    return ApiSettings()
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -79,3 +83,8 @@ def get_api_settings() -> ApiSettings:
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+
+@lru_cache
+def get_api_settings() -> ApiSettings:
+    """The API settings, read once per process."""
+    return ApiSettings()

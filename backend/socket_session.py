@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from backend import metrics
 from backend.answers import AnswerRejected, submit_answer
+from backend.logging_setup import job_context
 from backend.protocol import (
     CLIENT_FRAME_ADAPTER,
     CancelFrame,
@@ -43,6 +45,13 @@ class SocketSession:
 
     async def run(self, after: str) -> None:
         """Serve the socket until the job ends (close 1000) or the client leaves."""
+        with (
+            job_context(job_id=self.job_id, user=self.user),
+            metrics.WEBSOCKETS_OPEN.track_inprogress(),
+        ):
+            await self._serve(after)
+
+    async def _serve(self, after: str) -> None:
         self._last = after
         pump = asyncio.create_task(self._pump())
         reader = asyncio.create_task(self._read_frames())
@@ -87,6 +96,7 @@ class SocketSession:
     async def _send_event(self, event: StoredEvent) -> bool:
         async with self._send_lock:
             await self.websocket.send_text(event.json)
+        metrics.EVENTS_RELAYED.inc()
         self._last = event.id
         return event.is_terminal
 

@@ -11,6 +11,7 @@ import redis
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from backend import keys
+from worker import logs, metrics  # noqa: F401  (their signal handlers: job log context, job metrics)
 from worker.registry import load_registry
 from worker.settings import get_worker_settings
 from worker.shutdown import begin_shutdown

@@ -11,8 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from backend import metrics
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
+from backend.logging_setup import bind_job
 from backend.params import params_errors
 from backend.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
 from backend.store import CancelOutcome, TooManyActiveJobs
@@ -30,9 +32,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses={
         404: {"description": "Unknown workflow"},
         413: {"description": "Params too large"},
+        429: {"description": "The caller has too many active jobs"},
         503: {"description": "The job could not be queued"},
     },
-        429: {"description": "The caller has too many active jobs"},
 )
 async def create_job(
     body: JobCreate, request: Request, services: ServicesDep, user: CurrentUser
@@ -62,6 +64,8 @@ async def create_job(
     except (CeleryError, KombuError, RedisError, OSError) as exc:
         await services.store.cancel(job_id, by="system")
         raise HTTPException(503, f"the job could not be queued: {exc}") from exc
+    metrics.job_started(body.workflow)
+    bind_job(job_id=job_id, workflow=body.workflow, user=user)  # for the access log line
     return JobCreated(
         job_id=job_id,
         status=JobStatus.QUEUED,

@@ -1,0 +1,103 @@
+"""``GET /metrics`` before and after a real run: counters and histograms move."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+from celery import Celery
+from prometheus_client.parser import text_string_to_metric_families
+
+from backend import keys
+from backend.celery_config import celery_config
+from backend.settings import ApiSettings
+from tests.support.client import job_socket, start_job
+from tests.support.stack import api_server
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(http: httpx.AsyncClient) -> Samples:
+    """Every sample of ``/metrics``, keyed by name and labels."""
+    response = await http.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """A sample's value; 0 when it does not exist yet (a labelled series appears on first use)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_a_run_moves_the_job_socket_and_queue_metrics(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    before = await scrape(http)
+    assert ("agentjobs_queue_length", frozenset()) in before
+
+    job_id = await start_job(http, "learning_chat")
+    async with job_socket(api_url, job_id) as ws:
+        question = await ws.until("text_input")
+        during = await scrape(http)
+        await ws.send({"type": "input", "request_id": question["request_id"], "value": "stars"})
+        end = await ws.until_end()
+    assert end["type"] == "workflow_completed", end
+
+    wf = {"workflow": "learning_chat"}
+    done = {"workflow": "learning_chat", "outcome": "succeeded"}
+    # The worker counts the job right after its task returns: poll for it, with a deadline.
+    deadline = time.monotonic() + 15
+    after = await scrape(http)
+    while value(after, "agentjobs_jobs_finished_total", **done) == value(
+        before, "agentjobs_jobs_finished_total", **done
+    ):
+        assert time.monotonic() < deadline, "the finished job never showed in /metrics"
+        await asyncio.sleep(0.1)
+        after = await scrape(http)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("agentjobs_jobs_started_total", **wf) == 1
+    assert moved("agentjobs_jobs_finished_total", **done) == 1
+    assert moved("agentjobs_job_duration_seconds_count", **done) == 1
+    assert moved("agentjobs_job_duration_seconds_sum", **done) > 0
+    assert moved("agentjobs_job_duration_seconds_bucket", le="+Inf", **done) == 1
+    assert moved("agentjobs_job_queue_wait_seconds_count", **wf) == 1
+    assert moved("agentjobs_input_wait_seconds_count", **wf) == 1
+    assert moved("agentjobs_input_wait_seconds_sum", **wf) > 0
+    # Every event the socket received was counted as relayed.
+    assert moved("agentjobs_events_relayed_total") >= len(ws.events)
+    assert (
+        value(during, "agentjobs_websockets_open") == value(before, "agentjobs_websockets_open") + 1
+    )
+    assert value(after, "agentjobs_websockets_open") == value(before, "agentjobs_websockets_open")
+
+
+def test_the_queue_length_counts_tasks_no_worker_took(isolated_db: str, logs_dir: Path) -> None:
+    """Run tasks sent where no worker listens show up in ``agentjobs_queue_length``."""
+    producer = Celery("metrics-test")
+    producer.conf.update(celery_config(ApiSettings(redis_url=isolated_db)))
+    for number in range(3):
+        producer.send_task(keys.RUN_WORKFLOW_TASK, args=[f"nobody-{number}", "chatty"])
+    producer.close()
+
+    with (
+        api_server(isolated_db, logs_dir / "api-metrics.log") as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        text = client.get("/metrics").text
+    lengths = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "agentjobs_queue_length"
+    ]
+    assert lengths == [3]

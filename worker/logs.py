@@ -1,0 +1,54 @@
+"""Worker logging: the process's log format, and the job each task is about on every line."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any, cast
+
+import redis
+from celery.signals import setup_logging, task_postrun, task_prerun
+from redis.exceptions import RedisError
+
+from backend import keys
+from backend.logging_setup import bind_job, clear_job, configure_logging
+from worker.settings import get_worker_settings
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache
+def _client() -> redis.Redis:
+    url = get_worker_settings().redis_url
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=4, timeout=10, decode_responses=True, socket_connect_timeout=5
+    )
+    return redis.Redis(connection_pool=pool)
+
+
+@setup_logging.connect  # type: ignore[untyped-decorator]
+def on_setup_logging(loglevel: Any = None, **_: Any) -> None:
+    """Replace Celery's own log setup with the agentjobs one (text or JSON lines)."""
+    settings = get_worker_settings()
+    configure_logging(json_lines=settings.log_json, level=loglevel or settings.log_level)
+
+
+@task_prerun.connect  # type: ignore[untyped-decorator]
+def on_task_start(task: Any = None, args: Any = None, **_: Any) -> None:
+    """Bind the job the task runs, so every line logged while it runs names it."""
+    clear_job()  # the pool's thread may still hold the previous task's job
+    if getattr(task, "name", None) != keys.RUN_WORKFLOW_TASK or not args:
+        return
+    job_id = str(args[0])
+    workflow = str(args[1]) if len(args) > 1 else None
+    try:
+        user = cast(str | None, _client().hget(keys.job(job_id), "user"))
+    except (RedisError, OSError):
+        user = None  # the runner will say Redis is unreachable; logging must not fail the task
+    bind_job(job_id=job_id, workflow=workflow, user=user)
+
+
+@task_postrun.connect  # type: ignore[untyped-decorator]
+def on_task_end(**_: Any) -> None:
+    """The thread is free again: its lines are about no job."""
+    clear_job()
