@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from backend import keys
 from backend.settings import RedisSettings
@@ -11,6 +13,7 @@ from backend.settings import RedisSettings
 def celery_config(settings: RedisSettings) -> dict[str, Any]:
     """The Celery settings every agentjobs process uses: JSON only, early acks, task events."""
     return {
+        **_tls_options(settings.celery_broker_url),
         "broker_url": settings.celery_broker_url,
         "result_backend": settings.celery_broker_url,
         "task_serializer": "json",
@@ -29,3 +32,16 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         "task_default_queue": "agentjobs",
         "result_extended": True,
     }
+
+
+def _tls_options(url: str) -> dict[str, Any]:
+    """Verify the server's certificate on a ``rediss://`` URL that does not say otherwise.
+
+    Without ``ssl_cert_reqs`` in the URL, Celery's result backend refuses a ``rediss://`` URL and
+    kombu's broker connects without checking the certificate: require it, like redis-py does.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "rediss" or "ssl_cert_reqs" in parse_qs(parts.query):
+        return {}
+    tls = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return {"broker_use_ssl": tls, "redis_backend_use_ssl": tls}

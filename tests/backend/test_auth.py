@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,9 @@ def test_malformed_token_lists_name_the_entry_not_the_token(text: str, message: 
 
 
 def test_malformed_token_file_names_the_line() -> None:
-    with pytest.raises(AuthConfigError, match="tokens.txt line 2: expected '<token> <user>'"):
+    with pytest.raises(
+        AuthConfigError, match=re.escape("tokens.txt line 2: expected '<token> <user>'")
+    ):
         parse_token_file("tok-a alice\ntok-b bob extra\n", "tokens.txt")
 
 
@@ -99,7 +102,7 @@ def test_tokens_come_from_the_variable_and_the_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_tokens_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(AuthConfigError, match="AGENTJOBS_API_TOKENS_FILE .*No such file"):
+    with pytest.raises(AuthConfigError, match=r"AGENTJOBS_API_TOKENS_FILE .*No such file"):
         load_tokens(settings(api_tokens_file=tmp_path / "absent"))
 
 
@@ -166,7 +169,10 @@ def test_presented_token_ignores_other_schemes() -> None:
 
 def test_redact_hides_token_values_only() -> None:
     line = '127.0.0.1:5 - "GET /jobs/x/ws?after=0&token=tok-a&limit=3 HTTP/1.1" 200'
-    assert redact(line) == '127.0.0.1:5 - "GET /jobs/x/ws?after=0&token=[redacted]&limit=3 HTTP/1.1" 200'
+    assert (
+        redact(line)
+        == '127.0.0.1:5 - "GET /jobs/x/ws?after=0&token=[redacted]&limit=3 HTTP/1.1" 200'
+    )
     assert redact("/x?token=tok-a") == "/x?token=[redacted]"
     assert redact("/x?access_token=keep&after=0") == "/x?access_token=keep&after=0"
 

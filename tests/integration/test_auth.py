@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from backend.auth import hash_token
+from cli.redis_server import free_port
 from tests.support.client import JobSocket
-from tests.support.stack import RedisServer, api_server, wait_until
+from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
 
 ALICE = f"alice-{secrets.token_urlsafe(12)}"
 BOB = f"bob-{secrets.token_urlsafe(12)}"
@@ -313,3 +315,34 @@ async def test_socket_frames_cannot_reach_another_users_job(auth_api: AuthApi) -
         events = client.get(f"/jobs/{theirs}/events").json()["events"]
         assert "input_received" not in {event["type"] for event in events}
         assert client.post(f"/jobs/{theirs}/cancel").status_code == 200
+
+
+# --- start-up -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AGENTJOBS_REQUIRE_AUTH": "true"}, "AGENTJOBS_REQUIRE_AUTH is true but no tokens"),
+        (
+            {"AGENTJOBS_REQUIRE_AUTH": "true", "AGENTJOBS_API_TOKENS": "only-a-token"},
+            "AGENTJOBS_API_TOKENS entry 1: expected token:user",
+        ),
+        (
+            {"AGENTJOBS_API_TOKENS_FILE": "/nonexistent/agentjobs-tokens"},
+            "AGENTJOBS_API_TOKENS_FILE /nonexistent/agentjobs-tokens: No such file",
+        ),
+    ],
+)
+def test_the_api_refuses_to_start_without_valid_tokens(
+    redis_srv: RedisServer, tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    log = tmp_path / "api.log"
+    argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(free_port())]
+    with running(argv, base_env(redis_srv.url, **env), log) as proc:
+        wait_until(lambda: proc.poll() is not None, 30, "the API to exit")
+        assert proc.returncode != 0
+    text = log.read_text()
+    assert message in text
+    assert "only-a-token" not in text
+    assert "Application startup failed" in text

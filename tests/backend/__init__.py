@@ -1,0 +1,1 @@
+"""Unit tests of the API package (no processes, no Redis)."""

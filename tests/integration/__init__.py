@@ -1,0 +1,1 @@
+"""Integration tests: a real Redis, real Celery workers and real uvicorn servers."""

@@ -1,0 +1,82 @@
+"""A full run with tokens in the header and in ``?token=``: no token reaches any log file."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from backend.log_redaction import REDACTED
+from tests.support.client import JobSocket
+from tests.support.stack import RedisServer, api_server, wait_until
+
+HEADER_TOKEN = f"hdr-{secrets.token_urlsafe(24)}"
+QUERY_TOKEN = f"qry-{secrets.token_urlsafe(24)}"
+WRONG_TOKEN = f"bad-{secrets.token_urlsafe(24)}"
+
+
+@pytest.fixture(scope="module")
+def api_log(logs_dir: Path) -> Path:
+    return logs_dir / "api-token-log.log"
+
+
+@pytest.fixture(scope="module")
+def token_api(redis_srv: RedisServer, worker_proc: None, api_log: Path) -> Iterator[str]:
+    tokens = f"{HEADER_TOKEN}:frank,{QUERY_TOKEN}:frank"
+    with api_server(redis_srv.url, api_log, AGENTJOBS_API_TOKENS=tokens) as url:
+        yield url
+
+
+async def test_tokens_never_reach_the_api_or_worker_logs(
+    token_api: str, api_log: Path, logs_dir: Path, redis_srv: RedisServer
+) -> None:
+    headers = {"Authorization": f"Bearer {HEADER_TOKEN}"}
+    query = {"token": QUERY_TOKEN}
+    async with httpx.AsyncClient(base_url=token_api, timeout=10) as http:
+        created = await http.post("/jobs", json={"workflow": "learning_chat"}, headers=headers)
+        assert created.status_code == 202, created.text
+        job_id = created.json()["job_id"]
+        socket = f"ws://{token_api.removeprefix('http://')}/jobs/{job_id}/ws?token={QUERY_TOKEN}"
+        async with connect(socket, open_timeout=10) as conn:
+            ws = JobSocket(conn)
+            asked = await ws.until("text_input")
+            await ws.send({"type": "input", "request_id": asked["request_id"], "value": "tides"})
+            assert (await ws.until_end())["type"] == "workflow_completed"
+        assert (await http.get(f"/jobs/{job_id}/events", params=query)).status_code == 200
+        assert (await http.get(f"/jobs/{job_id}", headers=headers)).json()["user"] == "frank"
+        refused = await http.get("/jobs", params={"token": WRONG_TOKEN})
+        assert refused.status_code == 401
+        assert WRONG_TOKEN not in refused.text
+
+    assert_no_token_logged(job_id, api_log, logs_dir / "worker.log")
+    assert_no_token_stored(job_id, redis_srv)
+
+
+def assert_no_token_logged(job_id: str, api_log: Path, worker_log: Path) -> None:
+    finished = f"run_workflow[{job_id}] succeeded"
+    wait_until(lambda: finished in worker_log.read_text(), 10, "the worker's log of the run")
+    wait_until(lambda: "GET /jobs?token=" in api_log.read_text(), 10, "the API's access log")
+    api_text, worker_text = api_log.read_text(), worker_log.read_text()
+
+    # The requests were logged, with their token values redacted...
+    assert f"/jobs/{job_id}/ws?token={REDACTED}" in api_text
+    assert f"/jobs/{job_id}/events?token={REDACTED}" in api_text
+    assert f"/jobs?token={REDACTED}" in api_text
+    assert job_id in worker_text
+    # ... and no token, right or wrong, appears anywhere.
+    for token in (HEADER_TOKEN, QUERY_TOKEN, WRONG_TOKEN):
+        assert token not in api_text
+        assert token not in worker_text
+        assert token[4:] not in api_text + worker_text  # not even without its prefix
+
+
+def assert_no_token_stored(job_id: str, redis_srv: RedisServer) -> None:
+    store = redis_srv.client()
+    stored = str(store.hgetall(f"agentjobs:job:{{{job_id}}}"))
+    stored += str(store.xrange(f"agentjobs:job:{{{job_id}}}:events"))
+    assert HEADER_TOKEN not in stored
+    assert QUERY_TOKEN not in stored
