@@ -346,3 +346,12 @@ def test_the_api_refuses_to_start_without_valid_tokens(
     assert message in text
     assert "only-a-token" not in text
     assert "Application startup failed" in text
+
+
+def test_dev_mode_warns_loudly_at_start(api_url: str, logs_dir: Path) -> None:
+    """The session API runs without tokens: it said so before serving anything."""
+    text = (logs_dir / "api.log").read_text()
+    warning = text.index("NO AUTHENTICATION (single-user dev mode)")
+    assert warning < text.index("Application startup complete")
+    assert "AGENTJOBS_REQUIRE_AUTH=true" in text
+    assert httpx.get(f"{api_url}/jobs/nope").json() == {"detail": "job 'nope' not found"}

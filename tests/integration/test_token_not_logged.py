@@ -10,6 +10,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from backend.auth import hash_token
 from backend.log_redaction import REDACTED
 from tests.support.client import JobSocket
 from tests.support.stack import RedisServer, api_server, wait_until
@@ -25,9 +26,17 @@ def api_log(logs_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def token_api(redis_srv: RedisServer, worker_proc: None, api_log: Path) -> Iterator[str]:
-    tokens = f"{HEADER_TOKEN}:frank,{QUERY_TOKEN}:frank"
-    with api_server(redis_srv.url, api_log, AGENTJOBS_API_TOKENS=tokens) as url:
+def token_api(
+    redis_srv: RedisServer,
+    worker_proc: None,
+    api_log: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    # From a tokens file this time, one of them stored hashed.
+    tokens = tmp_path_factory.mktemp("tokens") / "tokens"
+    lines = ["# agentjobs users", f"{hash_token(HEADER_TOKEN)} frank", f"{QUERY_TOKEN} frank"]
+    tokens.write_text("\n".join(lines) + "\n")
+    with api_server(redis_srv.url, api_log, AGENTJOBS_API_TOKENS_FILE=str(tokens)) as url:
         yield url
 
 
