@@ -1,0 +1,225 @@
+"""What the page does with the API: load the catalog and jobs, start, attach, refresh, answer.
+
+Every call goes through ``_call``, which turns an unreachable API into the calm banner (the
+ticker then retries until it answers) and a 401 into the sign-in screen. Handlers in
+``frontend_mesop.app`` stay one line each around these functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TypeVar
+
+from backend.protocol import AnswerValue, Event, JobRecord
+from frontend_mesop.connection import client, target
+from frontend_mesop.errors import ApiError, ApiUnreachable
+from frontend_mesop.params_form import FormError, form_fields, form_values
+from frontend_mesop.state import JobRow, State, WorkflowCard
+from frontend_mesop.sync import SyncProvider
+from frontend_mesop.transcript import Pending, Transcript, fold, is_terminal_status
+
+T = TypeVar("T")
+
+REFRESH_SECONDS = 1.0
+"""How long one refresh reads events before handing back (clicks queue behind it)."""
+CATCH_UP_SECONDS = 3.0
+"""How long attaching may read an old log before the refreshes take over."""
+JOBS_EVERY_TICKS = 10
+"""Refresh the sidebar every this many refreshes while a job runs."""
+
+
+class _Stop(Exception):
+    """The API is down or refused us; ``_call`` already told the page."""
+
+
+def _call(state: State, fn: Callable[[SyncProvider], T]) -> T:
+    try:
+        result = fn(client(state.token))
+    except ApiUnreachable as exc:
+        state.api_down = True
+        state.api_problem = f"Can't reach the agentjobs API at {exc.url}. Retrying…"
+        raise _Stop from exc
+    except ApiError as exc:
+        if exc.status_code == 401:
+            state.needs_token = True
+            raise _Stop from exc
+        raise
+    if state.api_down:
+        state.api_down = False
+        state.api_problem = ""
+    return result
+
+
+def load_page(state: State, job_id: str) -> None:
+    """First load (or recovery): the catalog, the job list, and the job named in the URL."""
+    try:
+        load_catalog(state)
+        refresh_jobs(state)
+        if job_id and job_id != state.transcript.job_id:
+            attach(state, job_id)
+    except _Stop:
+        pass
+
+
+def load_catalog(state: State) -> None:
+    """The workflows for the picker, each with its params form."""
+    infos = _call(state, lambda c: c.list_workflows())
+    state.workflows = [
+        WorkflowCard(i.name, i.description, form_fields(i.params_schema)) for i in infos
+    ]
+    if state.workflows and state.selected not in {w.name for w in state.workflows}:
+        select(state, state.workflows[0].name)
+
+
+def select(state: State, name: str) -> None:
+    """Pick a workflow and fill its form with the defaults."""
+    state.selected = name
+    card = next((w for w in state.workflows if w.name == name), None)
+    state.form = {f.name: f.default for f in card.fields} if card else {}
+    state.notice = ""
+
+
+def refresh_jobs(state: State) -> None:
+    """The sidebar's list of this person's jobs."""
+    page = _call(state, lambda c: c.list_jobs(0, 30))
+    state.jobs = [_row(job) for job in page.jobs]
+    state.ticks_since_jobs = 0
+
+
+def refresh_jobs_quietly(state: State) -> None:
+    """``refresh_jobs`` for handlers where an outage only shows the banner."""
+    with contextlib.suppress(_Stop):
+        refresh_jobs(state)
+
+
+def _row(job: JobRecord) -> JobRow:
+    created = job.created_at.strftime("%b %d %H:%M")
+    return JobRow(job.job_id, job.workflow, job.status.value, created)
+
+
+def start(state: State) -> str:
+    """Start the selected workflow with the form's params; the new job's id, or ''."""
+    card = next((w for w in state.workflows if w.name == state.selected), None)
+    if card is None:
+        return ""
+    try:
+        params = form_values(card.fields, state.form)
+        created = _call(state, lambda c: c.start_job(card.name, params))
+    except FormError as exc:
+        state.notice = str(exc)
+        return ""
+    except ApiError as exc:
+        state.notice = f"Could not start {card.name}: {exc.message}"
+        return ""
+    except _Stop:
+        return ""
+    attach(state, created.job_id)
+    return created.job_id
+
+
+def attach(state: State, job_id: str) -> None:
+    """Show a job from its first event; refreshes continue from there."""
+    state.transcript = Transcript(job_id=job_id)
+    state.draft, state.picks, state.expanded, state.notice = "", [], [], ""
+    try:
+        record = _call(state, lambda c: c.get_job(job_id))
+    except ApiError as exc:
+        state.transcript = Transcript()
+        state.notice = f"Job {job_id} is not available ({exc.message})."
+        return
+    t = state.transcript
+    t.workflow, t.status = record.workflow, record.status.value
+    _catch_up(state, time.monotonic() + CATCH_UP_SECONDS)
+    if record.pending is not None and not t.pending.request_id and not is_terminal_status(t.status):
+        # The question's event may have been trimmed from a very long log.
+        p = record.pending
+        t.pending = Pending(p.request_id, p.type, p.prompt, p.sender)
+
+
+def _catch_up(state: State, deadline: float) -> None:
+    t = state.transcript
+    while time.monotonic() < deadline:
+        page = _call(state, lambda c: c.read_events(t.job_id, t.cursor, 1000))
+        fold(t, page.events)
+        if page.next_after is None:
+            return
+
+
+def refresh(state: State) -> Iterator[None]:
+    """One refresh: recover from an outage, then fold in new events for about a second."""
+    try:
+        if state.api_down or not state.workflows:
+            load_page(state, state.transcript.job_id)
+            if state.api_down:
+                return
+        yield from _follow(state, time.monotonic() + REFRESH_SECONDS)
+        state.ticks_since_jobs += 1
+        if state.ticks_since_jobs >= JOBS_EVERY_TICKS:
+            refresh_jobs(state)
+    except _Stop:
+        pass
+    except ApiError as exc:
+        state.notice = f"The API refused to show this job: {exc.message}"
+        state.transcript = Transcript()
+    finally:
+        # Always, even after an error: the next refresh is what brings the page back.
+        state.tick += 1
+
+
+def _follow(state: State, deadline: float) -> Iterator[None]:
+    t = state.transcript
+    while t.job_id and not is_terminal_status(t.status):
+        wait = max(0.05, deadline - time.monotonic())
+        events = _call(state, partial(_poll, job_id=t.job_id, after=t.cursor, wait=wait))
+        if fold(t, events):
+            if is_terminal_status(t.status):
+                refresh_jobs(state)
+            yield
+        if time.monotonic() >= deadline:
+            return
+
+
+def _poll(c: SyncProvider, *, job_id: str, after: str, wait: float) -> list[Event]:
+    return c.poll_events(job_id, after, wait, 500)
+
+
+def answer(state: State, value: AnswerValue) -> None:
+    """Send the answer to the pending question; the refreshes show it arriving."""
+    t = state.transcript
+    if not t.pending.request_id:
+        return
+    try:
+        _call(state, lambda c: c.answer(t.job_id, t.pending.request_id, value))
+    except ApiError as exc:
+        state.notice = f"The answer was not taken: {exc.message}"
+        return
+    except _Stop:
+        return
+    state.draft, state.picks, state.notice = "", [], ""
+
+
+def cancel(state: State) -> None:
+    """Cancel the attached job."""
+    t = state.transcript
+    try:
+        _call(state, lambda c: c.cancel(t.job_id))
+    except ApiError as exc:
+        state.notice = f"Could not cancel: {exc.message}"
+    except _Stop:
+        pass
+
+
+def sign_in(state: State, token: str, job_id: str) -> None:
+    """Try ``token``; on success leave the sign-in screen and load the page with it."""
+    state.token = token.strip()
+    state.needs_token = False
+    load_page(state, job_id)
+    state.sign_in_error = "That token was not accepted." if state.needs_token else ""
+
+
+def api_address() -> str:
+    """The API's URL, for messages."""
+    return target().url

@@ -1,0 +1,148 @@
+"""The chat page: picker, transcript, answer box, job list and status, laid out for any width.
+
+``create_app()`` gives the WSGI app gunicorn serves (``agentjobs ui``, or a seed-style
+``main_2_mesop.py`` passing its own ``FastAPIProvider``). The page lives while a job runs by
+a chain of short refreshes fired by the ticker (see ``components/ticker.py`` for why).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import mesop as me
+
+from frontend_mesop import actions, connection, handlers
+from frontend_mesop import styles as st
+from frontend_mesop.components.composer import composer
+from frontend_mesop.components.header import header
+from frontend_mesop.components.picker import picker
+from frontend_mesop.components.sidebar import job_list
+from frontend_mesop.components.signin import sign_in
+from frontend_mesop.components.ticker import ticker
+from frontend_mesop.components.transcript_view import transcript_view
+from frontend_mesop.provider import FastAPIProvider
+from frontend_mesop.state import State
+from frontend_mesop.transcript import is_terminal_status
+from frontend_mesop.wsgi import WSGIApp, without_external_fonts
+
+OUTAGE_RETRY_MS = 2000
+"""How often the page asks again while the API is unreachable."""
+
+
+def create_app(provider: FastAPIProvider | None = None) -> WSGIApp:
+    """The UI as a WSGI app, talking to ``provider``'s API (default: ``AGENTJOBS_API_URL``)."""
+    if provider is not None:
+        connection.configure(provider)
+    return without_external_fonts(me.create_wsgi_app())
+
+
+@me.page(path="/", title="agentjobs", on_load=handlers.on_load)
+def page() -> None:
+    """The whole page."""
+    state = me.state(State)
+    narrow = me.viewport_size().width < st.NARROW_PX
+    with me.box(
+        style=me.Style(
+            font_family=st.FONT,
+            color=st.INK,
+            background=st.PAGE,
+            height="100vh",
+            display="flex",
+            flex_direction="column",
+        )
+    ):
+        if state.needs_token:
+            sign_in(state.sign_in_error, actions.api_address())
+            return
+        header(state.transcript, narrow=narrow, show_jobs_button=narrow)
+        _banners(state)
+        with me.box(style=me.Style(flex_grow=1, display="flex", min_height=0)):
+            if not narrow:
+                with me.box(
+                    style=me.Style(
+                        width=270,
+                        flex_shrink=0,
+                        overflow_y="auto",
+                        padding=me.Padding.all(14),
+                        border=me.Border(
+                            right=me.BorderSide(width=1, style="solid", color=st.LINE)
+                        ),
+                    )
+                ):
+                    job_list(state.jobs, state.transcript.job_id)
+            _main(state, narrow=narrow)
+        if _live(state):
+            # Back to back while a job streams (each refresh waits on the API itself); slower
+            # while only waiting for the API or for a worker to publish the catalog.
+            delay = 0 if _following(state) and not state.api_down else OUTAGE_RETRY_MS
+            ticker(seq=state.tick, delay_ms=delay, on_tick=handlers.on_tick)
+
+
+def _main(state: State, *, narrow: bool) -> None:
+    pad = 10 if narrow else 20
+    with me.box(style=me.Style(flex_grow=1, display="flex", flex_direction="column", min_width=0)):
+        # column-reverse keeps the view pinned to the newest message as the transcript grows.
+        direction: Literal["column", "column-reverse"] = (
+            "column-reverse" if state.transcript.job_id else "column"
+        )
+        with (
+            me.box(
+                style=me.Style(
+                    flex_grow=1,
+                    overflow_y="auto",
+                    display="flex",
+                    flex_direction=direction,
+                    padding=me.Padding.all(pad),
+                )
+            ),
+            me.box(style=me.Style(display="flex", flex_direction="column", gap=12)),
+        ):
+            if narrow and state.show_jobs:
+                with me.box(style=st.card(narrow=True)):
+                    job_list(state.jobs, state.transcript.job_id)
+            t = state.transcript
+            if t.job_id:
+                transcript_view(t, state.expanded, narrow=narrow)
+            else:
+                picker(state.workflows, state.selected, state.form, narrow=narrow)
+        if state.transcript.job_id:
+            t = state.transcript
+            composer(t.pending, state.picks, t.status, narrow=narrow)
+
+
+def _banners(state: State) -> None:
+    if state.api_down:
+        with me.box(
+            classes="aj-unreachable",
+            style=me.Style(
+                background="#fff8e1",
+                color="#6d4c00",
+                padding=me.Padding.symmetric(vertical=10, horizontal=20),
+                border=me.Border(bottom=me.BorderSide(width=1, style="solid", color="#ffe082")),
+            ),
+        ):
+            me.text(state.api_problem or "The agentjobs API is unreachable. Retrying…")
+            me.text(
+                "Nothing is lost: jobs keep running, and this page catches up when it is back.",
+                style=me.Style(font_size=13),
+            )
+    if state.notice:
+        with me.box(
+            classes="aj-notice",
+            style=me.Style(
+                background=st.ACCENT_SOFT,
+                color=st.INK,
+                padding=me.Padding.symmetric(vertical=8, horizontal=20),
+            ),
+        ):
+            me.text(state.notice)
+
+
+def _following(state: State) -> bool:
+    t = state.transcript
+    return bool(t.job_id) and not is_terminal_status(t.status)
+
+
+def _live(state: State) -> bool:
+    """Whether the page needs refreshes: a job still running, or an API to wait for."""
+    return _following(state) or state.api_down or not state.workflows

@@ -1,0 +1,161 @@
+"""Mesop event handlers: each reads the event, calls ``actions`` and keeps the URL in step.
+
+Handlers that act on one of many things (a workflow, a job, a chip) carry it in the clicked
+component's key as ``<prefix>:<value>``; keys are unique in the page, values may repeat
+across prefixes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mesop as me
+
+from frontend_mesop import actions
+from frontend_mesop.state import State
+from frontend_mesop.transcript import Transcript
+
+JOB_PARAM = "job"
+"""The query parameter naming the attached job, so a reload re-attaches."""
+
+
+def _value(key: str) -> str:
+    return key.partition(":")[2]
+
+
+def _attached(job_id: str) -> None:
+    if job_id:
+        me.query_params[JOB_PARAM] = job_id
+
+
+def on_load(_e: me.LoadEvent) -> None:
+    """Load the catalog and jobs, and re-attach to the job in the URL."""
+    state = me.state(State)
+    actions.load_page(state, me.query_params.get(JOB_PARAM, ""))
+
+
+def on_tick(_e: me.WebEvent) -> Iterator[None]:
+    """One refresh of the attached job (the ticker fires the next one)."""
+    yield from actions.refresh(me.state(State))
+    # Mesop renders only on a yield: this last one carries the new tick to the ticker.
+    yield
+
+
+def on_select_workflow(e: me.ClickEvent) -> None:
+    """Show the clicked workflow's form."""
+    actions.select(me.state(State), _value(e.key))
+
+
+def on_param_blur(e: me.InputBlurEvent) -> None:
+    """Keep a typed param value."""
+    me.state(State).form[_value(e.key)] = e.value
+
+
+def on_param_select(e: me.SelectSelectionChangeEvent) -> None:
+    """Keep a chosen enum param value."""
+    me.state(State).form[_value(e.key)] = str(e.value)
+
+
+def on_param_check(e: me.CheckboxChangeEvent) -> None:
+    """Keep a ticked boolean param value."""
+    me.state(State).form[_value(e.key)] = "true" if e.checked else "false"
+
+
+def on_start(_e: me.ClickEvent) -> None:
+    """Start the selected workflow and attach to the new job."""
+    state = me.state(State)
+    _attached(actions.start(state))
+
+
+def on_open_job(e: me.ClickEvent) -> None:
+    """Re-attach to a job from the sidebar, running or finished."""
+    state = me.state(State)
+    state.show_jobs = False
+    actions.attach(state, _value(e.key))
+    _attached(state.transcript.job_id)
+
+
+def on_new_chat(_e: me.ClickEvent) -> None:
+    """Leave the job (it keeps running) and show the picker."""
+    state = me.state(State)
+    state.transcript, state.notice = Transcript(), ""
+    if JOB_PARAM in me.query_params:
+        del me.query_params[JOB_PARAM]
+    actions.refresh_jobs_quietly(state)
+
+
+def on_toggle_jobs(_e: me.ClickEvent) -> None:
+    """Open or close the job list in a narrow window."""
+    state = me.state(State)
+    state.show_jobs = not state.show_jobs
+
+
+def on_draft_blur(e: me.InputBlurEvent) -> None:
+    """Keep what was typed in the answer box."""
+    me.state(State).draft = e.value
+
+
+def on_draft_enter(e: me.InputEnterEvent) -> None:
+    """Send the typed answer on Enter."""
+    actions.answer(me.state(State), e.value)
+
+
+def on_send(_e: me.ClickEvent) -> None:
+    """Send the typed answer."""
+    state = me.state(State)
+    actions.answer(state, state.draft)
+
+
+def on_chip(e: me.ClickEvent) -> None:
+    """Answer with a suggestion, or with a choice of a single-choice question."""
+    actions.answer(me.state(State), _value(e.key))
+
+
+def on_pick(e: me.ClickEvent) -> None:
+    """Tick or untick a choice of a question that allows several."""
+    state = me.state(State)
+    choice = _value(e.key)
+    if choice in state.picks:
+        state.picks.remove(choice)
+    else:
+        state.picks.append(choice)
+
+
+def on_submit_picks(_e: me.ClickEvent) -> None:
+    """Send the ticked choices."""
+    state = me.state(State)
+    actions.answer(state, list(state.picks))
+
+
+def on_cancel(_e: me.ClickEvent) -> None:
+    """Cancel the attached job."""
+    actions.cancel(me.state(State))
+
+
+def on_toggle_block(e: me.ClickEvent) -> None:
+    """Open or close a tool call or result block."""
+    state = me.state(State)
+    item_id = _value(e.key)
+    if item_id in state.expanded:
+        state.expanded.remove(item_id)
+    else:
+        state.expanded.append(item_id)
+
+
+def on_token_blur(e: me.InputBlurEvent) -> None:
+    """Keep the typed token."""
+    me.state(State).draft = e.value
+
+
+def on_token_enter(e: me.InputEnterEvent) -> None:
+    """Sign in on Enter."""
+    state = me.state(State)
+    actions.sign_in(state, e.value, me.query_params.get(JOB_PARAM, ""))
+    state.draft = ""
+
+
+def on_sign_in(_e: me.ClickEvent) -> None:
+    """Sign in with the typed token."""
+    state = me.state(State)
+    actions.sign_in(state, state.draft, me.query_params.get(JOB_PARAM, ""))
+    state.draft = ""
