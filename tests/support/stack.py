@@ -100,9 +100,12 @@ def celery_worker(
 
 
 @contextmanager
-def api_server(redis_url: str, log: Path, **env: str) -> Iterator[str]:
-    """A real uvicorn serving ``backend.main:app`` on loopback; yields its base URL."""
-    port = free_port()
+def api_server(redis_url: str, log: Path, port: int | None = None, **env: str) -> Iterator[str]:
+    """A real uvicorn serving ``backend.main:app`` on loopback; yields its base URL.
+
+    Pass ``port`` to start an API again where a stopped one was (clients reconnect to it).
+    """
+    port = port or free_port()
     argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     with running(argv, base_env(redis_url, **env), log) as proc:
