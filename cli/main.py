@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.panel import Panel
 
+from cli import dev_stack
 from cli.console import run
 from cli.flower import flower
 from cli.processes import ProcessGroup, python_module
@@ -62,20 +62,28 @@ def up(
     host: Annotated[str, typer.Option(help="Interface the API listens on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="API port")] = 8008,
     concurrency: Annotated[int | None, typer.Option(help="Worker threads")] = None,
+    ui_port: Annotated[int, typer.Option(help="UI port")] = 8888,
+    with_flower: Annotated[bool, typer.Option("--flower", help="Also run Flower")] = False,
+    flower_port: Annotated[int, typer.Option(help="Flower port")] = 5555,
 ) -> None:
-    """The whole dev stack in one command: Redis (if none answers), a worker and the API."""
+    """The whole dev stack in one command: Redis (if none answers), worker, API, UI, Flower."""
     from backend.settings import RedisSettings
 
     redis_url = RedisSettings().redis_url
     group = ProcessGroup(console)
+    dev_stack.stop_on_sigterm()
     try:
         if not redis_answers(redis_url):
             _start_dev_redis(group, redis_url)
         worker_args = ["worker"] + ([f"--concurrency={concurrency}"] if concurrency else [])
         group.start("worker", python_module("cli", *worker_args))
         group.start("api", python_module("cli", "api", "--host", host, "--port", str(port)))
-        _banner(redis_url, host, port)
-        name = group.wait_any()
+        flower_at = flower_port if with_flower else None
+        endpoints = dev_stack.start_frontends(group, host, port, ui_port, flower_at)
+        name = dev_stack.wait_ready(group, endpoints)
+        if name is None:
+            dev_stack.banner(console, redis_url, endpoints)
+            name = group.wait_any()
         console.print(f"[red]{name} exited; stopping everything[/red]")
     except KeyboardInterrupt:
         console.print("[yellow]stopping...[/yellow]")
@@ -99,19 +107,6 @@ def _start_dev_redis(group: ProcessGroup, redis_url: str) -> None:
             raise typer.Exit(1)
         time.sleep(0.1)
     console.print(f"started redis-server on {redis_url} (data in .run/redis)")
-
-
-def _banner(redis_url: str, host: str, port: int) -> None:
-    base = f"http://{host}:{port}"
-    console.print(
-        Panel.fit(
-            f"API        {base}   (docs: {base}/docs)\n"
-            f"Workflows  {base}/workflows\n"
-            f"Redis      {redis_url}\n"
-            "Ctrl-C stops everything.",
-            title="agentjobs is up",
-        )
-    )
 
 
 if __name__ == "__main__":
