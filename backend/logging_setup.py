@@ -105,7 +105,7 @@ class TextFormatter(logging.Formatter):
         return f"{head} [{' '.join(fields)}]{newline}{rest}"
 
 
-def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> None:
+def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> logging.Handler:
     """Send every log line of the process through one handler on stderr (idempotent)."""
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME]
@@ -119,3 +119,4 @@ def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    return handler

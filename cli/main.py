@@ -36,7 +36,9 @@ def api(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Jobs run at once (threads)")] = None,
-    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+    loglevel: Annotated[
+        str | None, typer.Option(help="Log level (default: AGENTJOBS_LOG_LEVEL, else INFO)")
+    ] = None,
 ) -> None:
     """Run a Celery worker that executes workflows."""
     from worker.app import app as celery_app
@@ -52,7 +54,7 @@ def worker(
             "--task-events",
             "--without-gossip",
             "--without-mingle",
-            f"--loglevel={loglevel}",
+            f"--loglevel={loglevel or settings.log_level}",
         ]
     )
 

@@ -26,11 +26,26 @@ def _client() -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
+class TaskLineFilter(logging.Filter):
+    """Names the job on Celery's lines about a run task logged outside it ("received")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            getattr(record, "job_id", None) is None
+            and isinstance(args, dict)
+            and args.get("name") == keys.RUN_WORKFLOW_TASK
+        ):
+            record.job_id = args.get("id")
+        return True
+
+
 @setup_logging.connect  # type: ignore[untyped-decorator]
 def on_setup_logging(loglevel: Any = None, **_: Any) -> None:
     """Replace Celery's own log setup with the agentjobs one (text or JSON lines)."""
     settings = get_worker_settings()
-    configure_logging(json_lines=settings.log_json, level=loglevel or settings.log_level)
+    handler = configure_logging(json_lines=settings.log_json, level=loglevel or settings.log_level)
+    handler.addFilter(TaskLineFilter())
 
 
 @task_prerun.connect  # type: ignore[untyped-decorator]
