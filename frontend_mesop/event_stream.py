@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from typing import Self
 
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from backend.protocol import TERMINAL_TYPES, Event, JobRecord
 from frontend_mesop.errors import ApiError, ApiUnreachable
-from frontend_mesop.job_socket import open_socket, parse_frame
+from frontend_mesop.job_socket import connect_socket, parse_frame
 
 log = logging.getLogger(__name__)
 
@@ -35,51 +36,94 @@ class _Reconnect(Exception):
     """The socket ended before the terminal event: connect again from the cursor."""
 
 
-@dataclass
 class EventStream:
-    """Follows one job: yields each event once, in order, across any number of reconnects."""
+    """Follows one job: each event once, in order, across any number of reconnects.
 
-    base_url: str
-    job_id: str
-    token: str | None
-    timeout: float
-    max_backoff: float
-    get_job: Callable[[str], Awaitable[JobRecord]]
-    on_retry: RetryHook | None = None
+    An async iterator (not an async generator) so that leaving an ``async for`` early needs no
+    care: the open socket is closed by ``aclose()`` / ``async with``, or dropped with the
+    object, and there is no generator for the event loop to finalise at shutdown.
+    """
 
-    async def follow(self, after: str) -> AsyncIterator[Event]:
-        """Yield the events after ``after`` until the terminal one; retry lost connections."""
+    def __init__(
+        self,
+        base_url: str,
+        job_id: str,
+        after: str,
+        *,
+        token: str | None,
+        timeout: float,
+        max_backoff: float,
+        get_job: Callable[[str], Awaitable[JobRecord]],
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.job_id = job_id
+        self.token = token
+        self.timeout = timeout
+        self.max_backoff = max_backoff
+        self.get_job = get_job
+        self.on_retry = on_retry
         self._cursor = after
+        self._conn: ClientConnection | None = None
         self._done = False
-        delay = FIRST_DELAY
-        while True:
+        self._delay = FIRST_DELAY
+
+    @property
+    def cursor(self) -> str:
+        """The id of the last event yielded (where a new stream would resume)."""
+        return self._cursor
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._done:
             try:
-                async with open_socket(
-                    self.base_url, self.job_id, self._cursor, self.token, self.timeout
-                ) as conn:
-                    async for event in self._read(conn):
-                        delay = FIRST_DELAY  # progress was made: the next outage starts afresh
-                        yield event
-                    if self._done or await self._ended_for_good(conn):
-                        return
+                event = await self._next_from_socket()
             except ApiError as exc:
                 if exc.status_code < 500:
+                    await self.aclose()
                     raise  # 401, 403, 404, 422: retrying cannot help
-                await self._pause(exc, delay)
+                await self._retry(exc)
             except (ApiUnreachable, ConnectionClosed, _Reconnect, OSError) as exc:
-                await self._pause(exc, delay)
-            delay = min(delay * 2, self.max_backoff)
+                await self._retry(exc)
+            else:
+                if event is not None:
+                    return event
+        raise StopAsyncIteration
 
-    async def _read(self, conn: ClientConnection) -> AsyncIterator[Event]:
-        async for raw in conn:
+    async def aclose(self) -> None:
+        """Stop following: close the socket; the iterator is exhausted from now on."""
+        self._done = True
+        await self._drop_socket()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def _next_from_socket(self) -> Event | None:
+        """The next event not yielded yet; None when the socket ended with the job."""
+        if self._conn is None:
+            self._conn = await connect_socket(
+                self.base_url, self.job_id, self._cursor, self.token, self.timeout
+            )
+        while True:
+            try:
+                raw = await self._conn.recv()
+            except ConnectionClosedOK:
+                conn, self._conn = self._conn, None
+                self._done = await self._ended_for_good(conn)
+                return None
             event = parse_frame(raw)
             if event is None or cursor_key(event.id) <= cursor_key(self._cursor):
                 continue  # a server frame, or an event this stream already yielded
             self._cursor = event.id
-            self._done = event.type in TERMINAL_TYPES
-            yield event
-            if self._done:
-                return
+            self._delay = FIRST_DELAY  # progress was made: the next outage starts afresh
+            if event.type in TERMINAL_TYPES:
+                await self.aclose()
+            return event
 
     async def _ended_for_good(self, conn: ClientConnection) -> bool:
         """The server closed without a terminal event: True if the job is over and fully read."""
@@ -93,10 +137,18 @@ class EventStream:
                 return True
         raise _Reconnect(f"socket closed ({conn.close_code}) before the job ended")
 
-    async def _pause(self, exc: BaseException, delay: float) -> None:
+    async def _retry(self, exc: BaseException) -> None:
+        await self._drop_socket()
         # Jitter spreads the reconnects of many clients after an API restart.
-        wait = delay * (0.5 + random.random() / 2)
+        wait = self._delay * (0.5 + random.random() / 2)
         log.warning("job %s: connection lost (%s); retrying in %.2fs", self.job_id, exc, wait)
         if self.on_retry is not None:
             self.on_retry(exc, wait)
         await asyncio.sleep(wait)
+        self._delay = min(self._delay * 2, self.max_backoff)
+
+    async def _drop_socket(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await conn.close()

@@ -37,14 +37,13 @@ def auth_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-@asynccontextmanager
-async def open_socket(
+async def connect_socket(
     base_url: str, job_id: str, after: str, token: str | None, timeout: float
-) -> AsyncIterator[ClientConnection]:
+) -> ClientConnection:
     """Connect to the job's socket (a refusal raises ``ApiError``, silence ``ApiUnreachable``)."""
     url = ws_url(base_url, job_id, after, token)
     try:
-        conn = await connect(
+        return await connect(
             url,
             additional_headers=auth_headers(token),
             open_timeout=timeout,
@@ -57,6 +56,14 @@ async def open_socket(
         ) from exc
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         raise ApiUnreachable(base_url, exc) from exc
+
+
+@asynccontextmanager
+async def open_socket(
+    base_url: str, job_id: str, after: str, token: str | None, timeout: float
+) -> AsyncIterator[ClientConnection]:
+    """``connect_socket`` for the duration of a block."""
+    conn = await connect_socket(base_url, job_id, after, token, timeout)
     async with conn:
         yield conn
 

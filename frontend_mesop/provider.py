@@ -134,22 +134,27 @@ class FastAPIProvider:
 
     # Events.
 
-    async def events(
+    def events(
         self, job_id: str, after: str = "0", *, on_retry: RetryHook | None = None
-    ) -> AsyncIterator[Event]:
-        """Yield the job's events after ``after`` until the terminal one, live.
+    ) -> EventStream:
+        """The job's events after ``after``, live, until the terminal one (``async for``).
 
         A lost connection (network, API restart) is retried from the last event yielded with a
         capped exponential backoff, so every event arrives exactly once and in order.
         ``on_retry(error, delay)`` is told about each retry. Refusals (401, 403, 404) raise
-        ``ApiError``.
+        ``ApiError``. Leaving the loop early: ``async with provider.events(...) as stream``
+        closes the socket at once (otherwise it closes when the stream is dropped).
         """
-        stream = EventStream(
-            self.base_url, job_id, self.token, self.timeout, self.max_backoff, self.get_job
+        return EventStream(
+            self.base_url,
+            job_id,
+            after,
+            token=self.token,
+            timeout=self.timeout,
+            max_backoff=self.max_backoff,
+            get_job=self.get_job,
+            on_retry=on_retry,
         )
-        stream.on_retry = on_retry
-        async for event in stream.follow(after):
-            yield event
 
     async def poll_events(
         self, job_id: str, after: str = "0", wait: float = 5.0, limit: int = 1000

@@ -1,0 +1,251 @@
+"""``agentjobs run`` driven through a pseudo-terminal against the real API, worker and Redis."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+import pexpect
+import pytest
+import typer
+
+from backend.protocol import JobStatus
+from cli.console import parse_params
+from cli.console_prompt import parse_choice
+from cli.redis_server import free_port
+from frontend_mesop import FastAPIProvider, SyncProvider
+from tests.support.stack import ROOT, wait_until
+
+Spawn = Callable[..., pexpect.spawn]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+JOB_LINE = re.compile(r"Job ([0-9a-f]{32})\. Ctrl-C")
+REATTACH = re.compile(r"agentjobs run --attach ([0-9a-f]{32}) --api-url")
+
+
+def _text(text: str) -> re.Pattern[str]:
+    """Match ``text`` literally, allowing terminal style codes between any two characters."""
+    return re.compile("(?:\x1b\\[[0-9;?]*[A-Za-z])*".join(re.escape(c) for c in text))
+
+
+class Tee:
+    """Keeps everything a child printed (for assertions) and writes it to a log file."""
+
+    def __init__(self, log: TextIO) -> None:
+        self.log = log
+        self.parts: list[str] = []
+
+    def write(self, data: str) -> None:
+        """Record and log a chunk of output."""
+        self.parts.append(data)
+        self.log.write(data)
+
+    def flush(self) -> None:
+        """Flush the log file."""
+        self.log.flush()
+
+    @property
+    def plain(self) -> str:
+        """Everything printed so far, without terminal codes."""
+        return ANSI.sub("", "".join(self.parts))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTJOBS_", "OPENAI_"))}
+    # A real terminal type (so the spinner runs), no colours so the text is easy to match.
+    return env | {"NO_COLOR": "1", "TERM": "xterm", "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture
+def sync(api_url: str) -> SyncProvider:
+    """A blocking client of the session API."""
+    return FastAPIProvider(api_url).sync()
+
+
+@pytest.fixture
+def console(api_url: str, logs_dir: Path, request: pytest.FixtureRequest) -> Iterator[Spawn]:
+    """Spawns ``python -m cli run ARGS --api-url <session API>`` in a pseudo-terminal."""
+    spawned: list[pexpect.spawn] = []
+    log = (logs_dir / f"console-{request.node.name}.log").open("w", encoding="utf-8")
+
+    def spawn(*args: str) -> pexpect.spawn:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "cli", "run", *args, "--api-url", api_url],
+            cwd=str(ROOT),
+            env=_env(),
+            encoding="utf-8",
+            timeout=30,
+            dimensions=(40, 200),
+        )
+        child.logfile_read = Tee(log)
+        spawned.append(child)
+        return child
+
+    yield spawn
+    for child in spawned:
+        child.close(force=True)
+    log.close()
+
+
+def _exit_code(child: pexpect.spawn) -> int:
+    """Wait for the program to end; its exit status."""
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus is not None, child.signalstatus
+    return int(child.exitstatus)
+
+
+def test_runs_the_learning_chat_answering_by_suggestion_number(
+    console: Spawn, sync: SyncProvider
+) -> None:
+    child = console("learning_chat", "--param", "turns=2")
+    child.expect(JOB_LINE)
+    job_id = child.match.group(1)
+    child.expect(_text("What do you want to learn today?"))
+    child.expect(_text("2) prime numbers"))
+    child.expect("suggestion's number")
+    child.sendline("2")
+    child.expect("answered: prime numbers")
+    child.expect(_text("Student: "))
+    child.expect(_text("Teacher: "))
+    child.expect("Completed")
+    assert _exit_code(child) == 0
+    record = sync.get_job(job_id)
+    assert record.status == JobStatus.SUCCEEDED and record.params == {"turns": 2}
+    assert "prime numbers" in str(record.result)
+
+
+def test_a_password_is_not_echoed(console: Spawn) -> None:
+    child = console("secret_echo")
+    child.expect(_text("Your API token?"))
+    child.expect(_text("Answer (hidden): "))
+    child.sendline("hunter22")
+    child.expect("got a token of 8 characters")
+    assert _exit_code(child) == 0
+    assert "hunter22" not in child.logfile_read.plain
+
+
+def test_trip_planner_choice_tools_and_a_question_from_an_agent(console: Spawn) -> None:
+    child = console("trip_planner", "-p", "days=2")
+    child.expect(_text("Where would you like to go?"))
+    child.expect(_text("1) Paris (default)"))
+    child.sendline("Atlantis")  # not offered: asked again
+    child.expect("'Atlantis' is not one of the choices")
+    child.sendline("2")
+    child.expect("answered: Tokyo")
+    child.expect("calls get_weather\\(")  # the tool call, then its result
+    child.expect("get_weather: Tokyo")
+    child.expect(_text("Traveler asks: "))
+    child.sendline("Looks great")
+    child.expect("Completed")
+    child.expect("The traveler said: Looks great")
+    assert _exit_code(child) == 0
+
+
+def test_attach_answers_a_job_waiting_for_input(console: Spawn, sync: SyncProvider) -> None:
+    job = sync.start_job("learning_chat", {"turns": 2})
+    wait_until(
+        lambda: sync.get_job(job.job_id).status == JobStatus.AWAITING_INPUT, 15, "the question"
+    )
+    child = console("--attach", job.job_id)
+    child.expect(f"Job {job.job_id} queued: learning_chat")  # the log is replayed first
+    child.expect(_text("What do you want to learn today?"))
+    child.expect(_text("Answer"))
+    child.sendline("fractions")
+    child.expect("Completed")
+    assert _exit_code(child) == 0
+    assert sync.get_job(job.job_id).status == JobStatus.SUCCEEDED
+
+
+def test_a_finished_job_is_replayed_without_asking_again(
+    console: Spawn, sync: SyncProvider
+) -> None:
+    job = sync.start_job("secret_echo")
+    wait_until(lambda: sync.get_job(job.job_id).pending is not None, 15, "the question")
+    request = sync.get_job(job.job_id).pending
+    assert request is not None
+    sync.answer(job.job_id, request.request_id, "abc")
+    wait_until(lambda: sync.get_job(job.job_id).status.is_terminal, 15, "the end")
+    child = console("--attach", job.job_id)
+    child.expect(_text("Your API token?"))
+    child.expect("got a token of 3 characters")
+    assert _exit_code(child) == 0
+    assert "Answer" not in child.logfile_read.plain  # nobody was asked
+
+
+def test_ctrl_c_detaches_and_attach_then_cancels(console: Spawn, sync: SyncProvider) -> None:
+    child = console("chatty", "--param", "count=100000", "--param", "pause_ms=20")
+    child.expect("message 3\r\n")
+    child.sendintr()
+    child.expect(_text("Cancel the job, detach (it keeps running) or resume?"))
+    child.sendline("detach")
+    child.expect(REATTACH)
+    job_id = child.match.group(1)
+    assert _exit_code(child) == 0
+    assert sync.get_job(job_id).status == JobStatus.RUNNING
+
+    again = console("--attach", job_id)
+    again.expect("message 0\r\n")  # replayed from the start
+    again.expect("message 50\r\n")
+    again.sendintr()
+    again.expect(_text("resume?"))
+    again.sendline("resume")
+    again.expect("message 60\r\n")  # following on after resume
+    again.sendintr()
+    again.expect(_text("resume?"))
+    again.sendline("cancel")
+    again.expect("Cancelled by")
+    assert _exit_code(again) == 1
+    assert sync.get_job(job_id).status == JobStatus.CANCELLED
+
+
+def test_a_failed_job_exits_1(console: Spawn) -> None:
+    child = console("failing")
+    child.expect("about to fail")
+    child.expect(_text("Failed (exception)"))
+    child.expect("the workflow broke on purpose")
+    assert _exit_code(child) == 1
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "cli", "run", *args]
+    return subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+
+
+def test_bad_input_gets_a_clear_error(api_url: str) -> None:
+    unknown = _run_cli("no_such_workflow", "--api-url", api_url)
+    assert unknown.returncode == 2 and "unknown workflow 'no_such_workflow'" in unknown.stdout
+    invalid = _run_cli("learning_chat", "-p", "turns=99", "--api-url", api_url)
+    assert invalid.returncode == 2 and "turns" in invalid.stdout
+    missing = _run_cli("--attach", "nope", "--api-url", api_url)
+    assert missing.returncode == 2 and "not found" in missing.stdout
+    down = _run_cli("chatty", "--api-url", f"http://127.0.0.1:{free_port()}")
+    assert down.returncode == 2 and "unreachable" in down.stdout
+    both = _run_cli("chatty", "--attach", "x", "--api-url", api_url)
+    assert both.returncode == 2 and "not both" in both.stderr
+    not_pair = _run_cli("chatty", "-p", "count", "--api-url", api_url)
+    assert not_pair.returncode == 2 and "is not key=value" in not_pair.stderr
+
+
+def test_params_are_json_when_they_parse() -> None:
+    parsed = parse_params(["n=3", "name=Ada", "flags=[1, 2]", 'q="7"', "empty=", "a=b=c"])
+    assert parsed == {"n": 3, "name": "Ada", "flags": [1, 2], "q": "7", "empty": "", "a": "b=c"}
+    with pytest.raises(typer.BadParameter):
+        parse_params(["=3"])
+
+
+def test_choices_by_number_or_name() -> None:
+    choices = ["Paris", "Tokyo", "Lisbon"]
+    assert parse_choice("2", choices, single=True) == "Tokyo"
+    assert parse_choice(" lisbon ", choices, single=True) == "Lisbon"
+    assert parse_choice("", choices, single=True, default="Paris") == "Paris"
+    assert parse_choice("3, paris, 3", choices, single=False) == ["Lisbon", "Paris"]
+    with pytest.raises(ValueError, match="not one of the choices"):
+        parse_choice("4", choices, single=True)
+    with pytest.raises(ValueError, match="pick one"):
+        parse_choice(" ", choices, single=False)
