@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,6 +31,8 @@ from backend.services import Services
 from backend.store import StoredEvent, cursor_key
 
 log = logging.getLogger(__name__)
+
+STORE_UNAVAILABLE = "job store unavailable: reconnect with your last cursor"
 
 
 class SocketSession:
@@ -60,11 +63,17 @@ class SocketSession:
         finally:
             for task in (pump, reader):
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                    await task
-        if pump in done and pump.exception() is None:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.websocket.close(status.WS_1000_NORMAL_CLOSURE)
+            await asyncio.gather(pump, reader, return_exceptions=True)
+        if pump not in done:
+            return  # the client left
+        error = pump.exception()
+        code, reason = status.WS_1000_NORMAL_CLOSURE, "job finished"
+        if error is not None:
+            # 1011, not 1000: the job did not end, the client should resume from its cursor.
+            log.warning("job %s: socket relay failed: %r", self.job_id, error)
+            code, reason = status.WS_1011_INTERNAL_ERROR, STORE_UNAVAILABLE
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.websocket.close(code, reason)
 
     async def _pump(self) -> None:
         async with self.services.relay.subscribe(self.job_id) as sub:
@@ -122,7 +131,10 @@ class SocketSession:
             except ValidationError as exc:
                 await self._refuse(_describe(exc))
                 continue
-            await self._handle(frame)
+            try:
+                await self._handle(frame)
+            except (RedisError, OSError):
+                await self._refuse("the job store is unavailable right now: send it again shortly")
 
     async def _handle(self, frame: InputFrame | CancelFrame | object) -> None:
         if isinstance(frame, InputFrame):

@@ -15,6 +15,9 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend import keys, lua
 from backend.protocol import (
@@ -50,6 +53,9 @@ def connect(settings: RedisSettings) -> Redis:
         socket_timeout=None,
         socket_connect_timeout=5,
         socket_keepalive=True,
+        # Ride out a short outage or a Redis restart: reconnect and retry for ~10 s in all.
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=8),
+        retry_on_error=[RedisConnectionError],
     )
     return Redis(connection_pool=pool)
 
