@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Annotated, Any
 
-from celery.exceptions import CeleryError
 from fastapi import APIRouter, HTTPException, Query, Request
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
 
-from backend import metrics
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
+from backend.job_start import StartRefused, start_job
 from backend.logging_setup import bind_job
-from backend.params import params_errors
 from backend.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
-from backend.store import CancelOutcome, TooManyActiveJobs
+from backend.store import CancelOutcome
 
 router = APIRouter(tags=["jobs"])
 
@@ -40,31 +34,10 @@ async def create_job(
     body: JobCreate, request: Request, services: ServicesDep, user: CurrentUser
 ) -> JobCreated:
     """Start a job: record it, log ``job_queued`` and put its task on the queue."""
-    info = await services.store.workflow(body.workflow)
-    if info is None:
-        raise HTTPException(404, f"unknown workflow {body.workflow!r}")
-    limit = services.settings.max_params_bytes
-    if len(json.dumps(body.params)) > limit:
-        raise HTTPException(413, f"params are larger than {limit} bytes")
-    errors = params_errors(info.params_schema, body.params)
-    if errors:
-        raise HTTPException(422, errors)
-    job_id = uuid.uuid4().hex
-    limit = services.settings.max_active_jobs_per_user
     try:
-        await services.store.create(job_id, body.workflow, body.params, user, max_active=limit)
-    except TooManyActiveJobs as exc:
-        raise HTTPException(
-            429,
-            f"you have {exc.active} active jobs (queued, running or waiting for input) and the "
-            f"limit is {exc.limit}: wait for one to finish or cancel one",
-        ) from exc
-    try:
-        await services.queue.enqueue(job_id, body.workflow)
-    except (CeleryError, KombuError, RedisError, OSError) as exc:
-        await services.store.cancel(job_id, by="system")
-        raise HTTPException(503, f"the job could not be queued: {exc}") from exc
-    metrics.job_started(body.workflow)
+        job_id, _info = await start_job(services, user, body.workflow, body.params)
+    except StartRefused as exc:
+        raise HTTPException(exc.status_code, exc.detail) from exc
     bind_job(job_id=job_id, workflow=body.workflow, user=user)  # for the access log line
     return JobCreated(
         job_id=job_id,

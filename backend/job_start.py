@@ -1,0 +1,74 @@
+"""Starting a job: the checks and writes shared by ``POST /jobs`` and the FastAgency socket."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from celery.exceptions import CeleryError
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from backend import metrics
+from backend.params import params_errors
+from backend.protocol import WorkflowInfo
+from backend.services import Services
+from backend.store import TooManyActiveJobs
+
+
+class StartRefused(Exception):
+    """The job was not started; ``status_code`` says why in HTTP terms, ``detail`` in words.
+
+    ``detail`` is a string, or FastAPI-style error items for params failing the schema (422).
+    """
+
+    def __init__(self, status_code: int, detail: str | list[dict[str, Any]]) -> None:
+        super().__init__(detail if isinstance(detail, str) else json.dumps(detail))
+        self.status_code = status_code
+        self.detail = detail
+
+
+async def check_start(services: Services, workflow: str, params: dict[str, Any]) -> WorkflowInfo:
+    """The workflow's catalog entry, once ``params`` fit it; raises ``StartRefused`` otherwise.
+
+    404 unknown workflow, 413 params too large, 422 params failing the workflow's schema.
+    """
+    info = await services.store.workflow(workflow)
+    if info is None:
+        raise StartRefused(404, f"unknown workflow {workflow!r}")
+    limit = services.settings.max_params_bytes
+    if len(json.dumps(params)) > limit:
+        raise StartRefused(413, f"params are larger than {limit} bytes")
+    errors = params_errors(info.params_schema, params)
+    if errors:
+        raise StartRefused(422, errors)
+    return info
+
+
+async def start_job(
+    services: Services, user: str, workflow: str, params: dict[str, Any]
+) -> tuple[str, WorkflowInfo]:
+    """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
+
+    Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user cap of active
+    jobs, 503 when the task could not be queued (the job is then cancelled, never left queued).
+    """
+    info = await check_start(services, workflow, params)
+    job_id = uuid.uuid4().hex
+    limit = services.settings.max_active_jobs_per_user
+    try:
+        await services.store.create(job_id, workflow, params, user, max_active=limit)
+    except TooManyActiveJobs as exc:
+        raise StartRefused(
+            429,
+            f"you have {exc.active} active jobs (queued, running or waiting for input) and the "
+            f"limit is {exc.limit}: wait for one to finish or cancel one",
+        ) from exc
+    try:
+        await services.queue.enqueue(job_id, workflow)
+    except (CeleryError, KombuError, RedisError, OSError) as exc:
+        await services.store.cancel(job_id, by="system")
+        raise StartRefused(503, f"the job could not be queued: {exc}") from exc
+    metrics.job_started(workflow)
+    return job_id, info
