@@ -22,4 +22,3 @@ class ClientSettings(BaseSettings):
     def token_value(self) -> str | None:
         """The token as plain text, or None when none is configured."""
         return self.token.get_secret_value() if self.token else None
-

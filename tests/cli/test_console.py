@@ -19,7 +19,7 @@ from cli.console import parse_params
 from cli.console_prompt import parse_choice
 from cli.redis_server import free_port
 from frontend_mesop import FastAPIProvider, SyncProvider
-from tests.support.stack import ROOT, wait_until
+from tests.support.stack import ROOT, RedisServer, api_server, wait_until
 
 Spawn = Callable[..., pexpect.spawn]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -212,9 +212,18 @@ def test_a_failed_job_exits_1(console: Spawn) -> None:
     assert _exit_code(child) == 1
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``agentjobs run ARGS`` without a terminal (stdin closed): its exit code and output."""
     argv = [sys.executable, "-m", "cli", "run", *args]
-    return subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=_env() | env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_bad_input_gets_a_clear_error(api_url: str) -> None:
@@ -249,3 +258,19 @@ def test_choices_by_number_or_name() -> None:
         parse_choice("4", choices, single=True)
     with pytest.raises(ValueError, match="pick one"):
         parse_choice(" ", choices, single=False)
+
+
+def test_the_token_comes_from_the_option_or_the_environment(
+    api_url: str, redis_srv: RedisServer, logs_dir: Path
+) -> None:
+    tokens = "tok-bob:bob"
+    with api_server(
+        redis_srv.url, logs_dir / "api-console-tokens.log", AGENTJOBS_API_TOKENS=tokens
+    ) as secured:
+        refused = _run_cli("chatty", "--api-url", secured)
+        assert refused.returncode == 2 and "401" in refused.stdout
+        by_option = _run_cli("chatty", "-p", "count=2", "--api-url", secured, "--token", "tok-bob")
+        assert by_option.returncode == 0 and "message 1" in by_option.stdout
+        settings = {"AGENTJOBS_API_URL": secured, "AGENTJOBS_TOKEN": "tok-bob"}
+        by_env = _run_cli("chatty", "-p", "count=2", **settings)
+        assert by_env.returncode == 0 and "Completed" in by_env.stdout

@@ -16,7 +16,7 @@ from cli.redis_server import free_port
 from frontend_mesop import ApiError, ApiUnreachable, FastAPIProvider
 from frontend_mesop.event_stream import cursor_key
 from frontend_mesop.job_socket import auth_headers, ws_url
-from tests.support.stack import RedisServer, base_env, running, wait_until
+from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
 from tests.support.tcp_proxy import tcp_proxy
 
 
@@ -255,3 +255,30 @@ async def test_sync_provider_works_inside_a_running_loop(api_url: str) -> None:
     with pytest.raises(ApiError) as missing:
         sync.cancel("no-such-job")
     assert missing.value.status_code == 404
+
+
+async def test_a_token_is_sent_over_http_and_the_websocket(
+    api_url: str, redis_srv: RedisServer, logs_dir: Path
+) -> None:
+    tokens = "tok-alice:alice"
+    with api_server(
+        redis_srv.url, logs_dir / "api-tokens.log", AGENTJOBS_API_TOKENS=tokens
+    ) as secured:
+        anonymous = FastAPIProvider(secured)
+        with pytest.raises(ApiError) as refused:
+            await anonymous.list_workflows()
+        assert refused.value.status_code == 401
+
+        alice = FastAPIProvider(secured, token="tok-alice")
+        job = await alice.start_job("chatty", {"count": 2})
+        events = [e async for e in alice.events(job.job_id)]
+        assert [e.type for e in events][-1] == "workflow_completed"
+        assert job.job_id in {j.job_id for j in (await alice.list_jobs()).jobs}
+        with pytest.raises(ApiError) as socket_refused:
+            async for _ in anonymous.events(job.job_id):
+                pass
+        assert socket_refused.value.status_code == 401
+        wrong = FastAPIProvider(secured, token="tok-mallory")
+        with pytest.raises(ApiError) as wrong_token:
+            await wrong.get_job(job.job_id)
+        assert wrong_token.value.status_code == 401
