@@ -64,3 +64,9 @@ async def slowpoke(ui: JobUI, _params: BaseModel) -> str:
 @registry.register(name="whoami", description="Returns the id of the user who started the job")
 async def whoami(ui: JobUI, _params: BaseModel) -> str:
     return ui.user
+
+
+@registry.register(name="pick_many", description="Asks for several choices and returns them")
+async def pick_many(ui: JobUI, _params: BaseModel) -> list[str]:
+    picked = await ui.multiple_choice("Which toppings?", ["cheese", "ham", "olives"], single=False)
+    return picked if isinstance(picked, list) else [picked]
