@@ -8,6 +8,7 @@ ticker then retries until it answers) and a 401 into the sign-in screen. Handler
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -22,6 +23,7 @@ from frontend_mesop.sync import SyncProvider
 from frontend_mesop.transcript import Pending, Transcript, fold, is_terminal_status
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
 """How long one refresh reads events before handing back (clicks queue behind it)."""
@@ -164,6 +166,12 @@ def refresh(state: State) -> Iterator[None]:
     except ApiError as exc:
         state.notice = f"The API refused to show this job: {exc.message}"
         state.transcript = Transcript()
+    except Exception:
+        # E.g. a live socket cut by an API restart: calm banner now, and the next refresh
+        # (from the same cursor) either recovers or finds the API unreachable.
+        log.exception("refreshing job %s failed", state.transcript.job_id)
+        state.api_down = True
+        state.api_problem = "Lost the connection to the agentjobs API. Retrying…"
     finally:
         # Always, even after an error: the next refresh is what brings the page back.
         state.tick += 1

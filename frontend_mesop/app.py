@@ -56,9 +56,14 @@ def page() -> None:
             return
         header(state.transcript, narrow=narrow, show_jobs_button=narrow)
         _banners(state)
-        with me.box(style=me.Style(flex_grow=1, display="flex", min_height=0)):
+        # Every box at this level has a class: Mesop reuses boxes by position and leaves a
+        # reused box's old classes in place when the new one has none.
+        with me.box(
+            classes="aj-columns", style=me.Style(flex_grow=1, display="flex", min_height=0)
+        ):
             if not narrow:
                 with me.box(
+                    classes="aj-sidebar",
                     style=me.Style(
                         width=270,
                         flex_shrink=0,
@@ -67,7 +72,7 @@ def page() -> None:
                         border=me.Border(
                             right=me.BorderSide(width=1, style="solid", color=st.LINE)
                         ),
-                    )
+                    ),
                 ):
                     job_list(state.jobs, state.transcript.job_id)
             _main(state, narrow=narrow)
@@ -80,7 +85,10 @@ def page() -> None:
 
 def _main(state: State, *, narrow: bool) -> None:
     pad = 10 if narrow else 20
-    with me.box(style=me.Style(flex_grow=1, display="flex", flex_direction="column", min_width=0)):
+    with me.box(
+        classes="aj-main",
+        style=me.Style(flex_grow=1, display="flex", flex_direction="column", min_width=0),
+    ):
         # column-reverse keeps the view pinned to the newest message as the transcript grows.
         direction: Literal["column", "column-reverse"] = (
             "column-reverse" if state.transcript.job_id else "column"

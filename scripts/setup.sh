@@ -28,3 +28,12 @@ if ! command -v docker-compose >/dev/null; then
         --no-install-recommends docker-compose >/dev/null; } || echo "could not install docker-compose"
   fi
 fi
+
+# The browser tests drive Debian's chromium through Playwright (no `playwright install`).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium with apt-get"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "could not install chromium: the browser tests will fail"
+  fi
+fi

@@ -51,7 +51,8 @@ def _text_box(pending: Pending, status: str) -> None:
             me.input(
                 # A new key per question gives each question a fresh, empty box.
                 key=f"answer:{pending.request_id or 'none'}",
-                label="Your answer" if asking else "",
+                label="Your answer",
+                float_label="always",  # so the placeholder says why the box is disabled
                 placeholder=placeholder,
                 type="password" if pending.password else "text",
                 disabled=not asking,

@@ -12,6 +12,7 @@ from frontend_mesop.transcript import Transcript, is_terminal_status
 def header(t: Transcript, *, narrow: bool, show_jobs_button: bool) -> None:
     """One row; wraps in a narrow window."""
     with me.box(
+        classes="aj-header",
         style=me.Style(
             display="flex",
             flex_wrap="wrap",
@@ -20,7 +21,7 @@ def header(t: Transcript, *, narrow: bool, show_jobs_button: bool) -> None:
             padding=me.Padding.symmetric(vertical=10, horizontal=12 if narrow else 20),
             background=st.CARD,
             border=me.Border(bottom=me.BorderSide(width=1, style="solid", color=st.LINE)),
-        )
+        ),
     ):
         me.text("agentjobs", style=me.Style(font_weight=800, font_size=18, color=st.ACCENT))
         if t.job_id:

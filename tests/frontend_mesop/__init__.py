@@ -1,0 +1,1 @@
+"""Tests of the API client, the chat UI (in a real browser) and their pieces."""
