@@ -15,11 +15,13 @@ from cli.console import run
 from cli.flower import flower
 from cli.processes import ProcessGroup, python_module
 from cli.redis_server import INSTALL_HINT, is_loopback, port_of, redis_answers, start_redis
+from cli.ui import ui
 
 app = typer.Typer(help="Serve multi-agent AutoGen workflows as jobs.", no_args_is_help=True)
 console = Console()
 app.command()(flower)
 app.command()(run)
+app.command()(ui)
 
 
 @app.command()
