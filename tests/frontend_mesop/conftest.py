@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from tests.support.stack import RedisServer
 from tests.support.ui import launch_chromium, ui_server
@@ -14,7 +14,7 @@ from tests.support.ui import launch_chromium, ui_server
 # Jobs take a few seconds end to end and a page refresh waits up to a second: be patient.
 expect.set_options(timeout=30_000)
 
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ its own ``tmp_path``.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,9 @@ def test_learning_chat_from_picker_to_final_banner(
     page: Page, ui_url: str, api_url: str, requested: list[str], tmp_path: Path
 ) -> None:
     open_picker(page, ui_url)
-    learning = page.locator(".aj-workflow").filter(has=page.get_by_text("learning_chat", exact=True))
+    learning = page.locator(".aj-workflow").filter(
+        has=page.get_by_text("learning_chat", exact=True)
+    )
     expect(learning).to_contain_text("Teacher")  # the description is shown
     learning.click()
     expect(page.get_by_label("Turns")).to_have_value("4")  # the params form, from the schema
