@@ -14,6 +14,8 @@ WORKFLOWS = f"{PREFIX}:workflows"
 """Hash: workflow name -> catalog entry JSON, published by workers."""
 WORKERS = f"{PREFIX}:workers"
 """Hash: worker name -> last heartbeat (epoch seconds)."""
+INPUT_DEADLINES = f"{PREFIX}:input-deadlines"
+"""Sorted set: suspended job id -> when its pending question times out (epoch ms)."""
 LEASES = f"{PREFIX}:leases"
 """Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
 CELERY_QUEUE = "agentjobs"
@@ -30,6 +32,11 @@ def job(job_id: str) -> str:
 def events(job_id: str) -> str:
     """Stream holding the job's event log; entry id = event cursor."""
     return f"{job(job_id)}:events"
+
+
+def journal(job_id: str) -> str:
+    """List of the outside results the job's workflow received, in order (for replay)."""
+    return f"{job(job_id)}:journal"
 
 
 def live(job_id: str) -> str:

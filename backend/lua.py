@@ -32,9 +32,11 @@ local function lease_deadline(lease_ms)
   return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(lease_ms)
 end
 local function finish(job, events, retention)
-  redis.call('HDEL', job, 'pending', 'pending_id', 'token')
+  redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume')
   redis.call('EXPIRE', job, retention)
   redis.call('EXPIRE', events, retention)
+  -- keys.journal(id) is keys.job(id) .. ':journal' (same hash tag; see backend/keys.py).
+  redis.call('EXPIRE', job .. ':journal', retention)
 end
 """
 
@@ -69,18 +71,23 @@ START = (
     _PRELUDE
     + """
 -- KEYS: job, events, live, lease, leases
--- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id
+-- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id, on_worker_lost
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
-if st ~= 'queued' then return {'already_started', st} end
-redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[1], 'worker', ARGV[2],
-  'started_at', ARGV[5])
+local resumed = redis.call('HGET', KEYS[1], 'resume') == '1'
+-- A started job runs again only when it was handed back on purpose (answered while suspended,
+-- or its worker was lost under the resume policy): never because a message came twice.
+if st ~= 'queued' and not resumed then return {'already_started', st} end
+redis.call('HDEL', KEYS[1], 'resume', 'suspended')
+redis.call('HSET', KEYS[1], 'token', ARGV[1], 'worker', ARGV[2], 'on_worker_lost', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[5], lease_deadline(ARGV[6]), ARGV[7])
+if resumed then return {'ok', '', 'resumed'} end
+redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[5])
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_started', ARGV[3], ARGV[4])
-return {'ok', id}
+return {'ok', id, 'started'}
 """
 )
 
@@ -89,7 +96,8 @@ EMIT = (
     + """
 -- A worker's write, fenced by its token: the job must still be its own and its lease alive.
 -- KEYS: job, events, live, lease, leases
--- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type, n,
+-- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type,
+--       seq (the workflow's own count of events so far; -1 for terminal events), n,
 --       field/value pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
@@ -97,9 +105,25 @@ if is_terminal(st) then return {'finished', st} end
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[4]) ~= ARGV[1] then
   return {'fenced', st}
 end
-local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
-hset_pairs(KEYS[1], 8, tonumber(ARGV[7]))
 local kind = ARGV[4]
+local seq = tonumber(ARGV[7])
+if seq >= 0 then
+  -- A replayed run emits again what an earlier attempt already logged: drop those, so
+  -- watchers see one continuous transcript.
+  local emitted = tonumber(redis.call('HGET', KEYS[1], 'emitted') or '0')
+  if seq < emitted then
+    if kind == 'request' then
+      local rid = cjson.decode(ARGV[2])['request_id']
+      if redis.call('HGET', KEYS[1], 'pending_id') == rid then
+        redis.call('HSET', KEYS[1], 'status', 'awaiting_input')
+      end
+    end
+    return {'replayed'}
+  end
+  redis.call('HSET', KEYS[1], 'emitted', seq + 1)
+end
+local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
+hset_pairs(KEYS[1], 9, tonumber(ARGV[8]))
 if kind == 'request' then
   local rid = cjson.decode(ARGV[2])['request_id']
   redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full, 'pending_id', rid)
@@ -115,8 +139,8 @@ return {'ok', id}
 ANSWER = (
     _PRELUDE
     + """
--- KEYS: job, events, live, reply
--- ARGV: request_id, body, maxlen, value_json, reply_ttl
+-- KEYS: job, events, live, reply, journal, input_deadlines
+-- ARGV: request_id, body, maxlen, value_json, reply_ttl, journal_entry, job_id
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[1] then
@@ -125,9 +149,19 @@ end
 redis.call('HDEL', KEYS[1], 'pending', 'pending_id')
 redis.call('HSET', KEYS[1], 'status', 'running')
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'input_received', ARGV[2], ARGV[3])
+-- The answer is journaled here, in order: the workflow is blocked on it, so every outside
+-- result it got before is already in the journal.
+redis.call('RPUSH', KEYS[5], ARGV[6])
+if redis.call('HGET', KEYS[1], 'suspended') == '1' then
+  -- No worker holds the job: hand it back to the queue; a worker replays it to this point.
+  redis.call('HDEL', KEYS[1], 'suspended')
+  redis.call('HSET', KEYS[1], 'resume', '1')
+  redis.call('ZREM', KEYS[6], ARGV[7])
+  return {'ok', id, 'requeue', redis.call('HGET', KEYS[1], 'workflow')}
+end
 redis.call('RPUSH', KEYS[4], ARGV[4])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
-return {'ok', id}
+return {'ok', id, 'delivered'}
 """
 )
 
@@ -171,7 +205,7 @@ REAP = (
 -- Fail a job whose worker stopped renewing its lease. Re-checks everything inside the script:
 -- the job may have ended, or its lease been renewed, since the reaper looked.
 -- KEYS: job, events, live, lease, leases
--- ARGV: job_id, body, maxlen, retention, finished_at, error
+-- ARGV: job_id, body, maxlen, retention, finished_at, error, max_attempts
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st or is_terminal(st) then
   redis.call('ZREM', KEYS[5], ARGV[1])
@@ -182,11 +216,67 @@ if ttl > 0 then
   redis.call('ZADD', KEYS[5], lease_deadline(ttl), ARGV[1])
   return {'alive'}
 end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')
+if redis.call('HGET', KEYS[1], 'on_worker_lost') == 'resume'
+    and attempts < tonumber(ARGV[7]) then
+  redis.call('HDEL', KEYS[1], 'token')
+  redis.call('HSET', KEYS[1], 'resume', '1')
+  redis.call('ZREM', KEYS[5], ARGV[1])
+  return {'requeue', redis.call('HGET', KEYS[1], 'workflow')}
+end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
   'reason', 'worker_lost')
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
 finish(KEYS[1], KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return {'reaped', id}
+"""
+)
+
+JOURNAL = """
+-- Record one outside result in the job's journal, fenced like every worker write.
+-- KEYS: job, lease, journal; ARGV: token, entry
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return 0
+end
+return redis.call('RPUSH', KEYS[3], ARGV[2])
+"""
+
+SUSPEND = """
+-- Let go of a job that waits for a human: no worker slot, no lease; the answer requeues it.
+-- KEYS: job, lease, leases, input_deadlines
+-- ARGV: token, request_id, input deadline (epoch ms; '' for none), job_id
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return {'fenced'}
+end
+if redis.call('HGET', KEYS[1], 'status') ~= 'awaiting_input'
+    or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[2] then
+  return {'answered'}
+end
+redis.call('HSET', KEYS[1], 'suspended', '1')
+redis.call('HDEL', KEYS[1], 'token')
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[4])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4]) end
+return {'suspended'}
+"""
+
+EXPIRE_INPUT = (
+    _PRELUDE
+    + """
+-- Fail a suspended job whose question went unanswered past its deadline (no worker holds it).
+-- KEYS: job, events, live, input_deadlines
+-- ARGV: job_id, body, maxlen, retention, finished_at, error
+local st = redis.call('HGET', KEYS[1], 'status')
+if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'suspended') ~= '1' then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  return {'gone'}
+end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
+  'reason', 'input_timeout')
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
+finish(KEYS[1], KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return {'expired', id}
 """
 )

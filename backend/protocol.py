@@ -87,6 +87,7 @@ FailureReason = Literal[
     "timeout",
     "input_timeout",
     "shutdown",
+    "nondeterministic",
     "invalid_params",
     "unknown_workflow",
 ]

@@ -36,10 +36,11 @@ async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
     queue = JobQueue(settings)
     await relay.start()
     reaper = asyncio.create_task(
-        Reaper(redis, settings).run_forever(settings.reaper_interval_seconds), name="reaper"
+        Reaper(redis, settings, queue.enqueue).run_forever(settings.reaper_interval_seconds),
+        name="reaper",
     )
     try:
-        yield Services(settings, redis, JobStore(redis, settings), relay, queue)
+        yield Services(settings, redis, JobStore(redis, settings, queue.enqueue), relay, queue)
     finally:
         reaper.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -65,15 +65,29 @@ class ApiSettings(RedisSettings):
     max_answer_bytes: int = Field(default=64 * 1024, ge=1024)
     """Largest accepted input answer, serialised."""
     max_frame_bytes: int = Field(default=128 * 1024, ge=1024)
-    """Largest accepted WebSocket frame."""
+    """Largest accepted WebSocket frame; a larger one closes the socket with 1009."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=4096)
+    """Largest accepted HTTP request body; a larger one is refused with 413 before parsing."""
+    socket_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long one send to a WebSocket client may wait for the client to read; past it the
+    socket is closed (1013) and the client resumes from its cursor."""
     reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     """How long an answer waits in Redis for the worker to pick it up."""
     socket_queue_size: int = Field(default=1000, ge=10)
     """Live events buffered per WebSocket before it falls back to reading the log."""
+    max_resume_attempts: int = Field(default=5, ge=1)
+    """A job under the ``resume`` policy is run at most this many times before it fails."""
     reaper_interval_seconds: float = Field(default=5.0, gt=0)
     """How often the API looks for jobs whose worker stopped renewing its lease."""
     worker_seen_seconds: int = 60
     """A worker whose heartbeat is older than this is not reported by ``/health``."""
+    fastagency_routes: bool = True
+    """Serve FastAgency's wire protocol (``/fastagency/...``), so its ``FastAPIProvider`` and
+    Mesop UI run workflows as agentjobs jobs unchanged; false leaves the routes out."""
+    fastagency_keep_alive_seconds: float = Field(default=15.0, gt=0)
+    """How long a FastAgency socket stays silent before it sends a ``keep_alive`` frame."""
+    fastagency_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a FastAgency socket waits for the client's first frame (the workflow to run)."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ Every change runs one Lua script from ``backend.lua``; worker-side changes live 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,8 +18,10 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from backend import keys, lua
+from backend.journal import answer_entry
 from backend.protocol import (
     TERMINAL_TYPES,
     AnswerValue,
@@ -37,6 +39,8 @@ from backend.settings import RedisSettings
 
 SECRET_MASK = "********"
 """What watchers see in ``input_received`` for an answer to a password input."""
+Requeue = Callable[[str, str], Awaitable[None]]
+"""Puts a job (id, workflow) back on the task queue."""
 _PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
 
 
@@ -125,6 +129,16 @@ class TooManyActiveJobs(Exception):
         self.limit = limit
 
 
+class CursorTooOld(Exception):
+    """Events right after the cursor were trimmed from the log: reading on would skip them."""
+
+    def __init__(self, cursor: str, resume_after: str) -> None:
+        super().__init__(f"cursor {cursor} is older than the oldest event kept")
+        self.cursor = cursor
+        self.resume_after = resume_after
+        """The oldest cursor that still reads on without a gap (what is left of the log)."""
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """One event as read from the log or the live channel: cursor, type, JSON text (id included)."""
@@ -148,9 +162,12 @@ class StoredEvent:
 class JobStore:
     """Client-side access to jobs: what the API needs, and nothing that runs workflows."""
 
-    def __init__(self, redis: Redis, settings: RedisSettings) -> None:
+    def __init__(
+        self, redis: Redis, settings: RedisSettings, requeue: Requeue | None = None
+    ) -> None:
         self.redis = redis
         self.settings = settings
+        self._requeue = requeue
         self._create = redis.register_script(lua.CREATE)
         self._answer = redis.register_script(lua.ANSWER)
         self._cancel = redis.register_script(lua.CANCEL)
@@ -227,9 +244,21 @@ class JobStore:
         return [record_from_hash(raw) for raw in raws if raw], total - len(expired)
 
     async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
-        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first."""
+        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first.
+
+        Raises ``CursorTooOld`` when the log was trimmed past ``after``: the client would
+        otherwise miss events without knowing.
+        """
         start = "-" if after in ("", "0") else f"({after}"
-        entries = await self.redis.xrange(keys.events(job_id), min=start, count=limit)
+        # One transaction: the trim point read is the one that applies to these entries.
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xrange(keys.events(job_id), min=start, count=limit)
+            pipe.xinfo_stream(keys.events(job_id))
+            entries, info = await pipe.execute(raise_on_error=False)
+        if isinstance(entries, Exception):
+            raise entries
+        if not isinstance(info, ResponseError):  # an error here: no log at all, nothing trimmed
+            _check_cursor(after or "0", cast(dict[str, Any], info))
         return stored_events(cast(list[tuple[str, dict[str, str]]], entries))
 
     async def answer(
@@ -247,6 +276,8 @@ class JobStore:
                 keys.events(job_id),
                 keys.live(job_id),
                 keys.reply(job_id, request_id),
+                keys.journal(job_id),
+                keys.INPUT_DEADLINES,
             ],
             args=[
                 request_id,
@@ -254,9 +285,14 @@ class JobStore:
                 self.settings.event_log_maxlen,
                 json.dumps(value),
                 self.settings.retention_seconds,
+                answer_entry(request_id, value),
+                job_id,
             ],
         )
         if result[0] == "ok":
+            if result[2] == "requeue" and self._requeue is not None:
+                # The job was suspended (no worker holds it): a worker replays it from here.
+                await self._requeue(job_id, str(result[3]))
             return AnswerOutcome.ACCEPTED
         return AnswerOutcome.MISSING if result[0] == "missing" else AnswerOutcome.NOT_PENDING
 
@@ -298,6 +334,26 @@ class JobStore:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""
         raw = cast(dict[str, str], await self.redis.hgetall(keys.WORKERS))
         return sorted(name for name, beat in raw.items() if float(beat) >= since)
+
+
+def _check_cursor(after: str, info: dict[str, Any]) -> None:
+    """Raise ``CursorTooOld`` when entries after ``after`` were trimmed from the log.
+
+    Redis 7 records the newest entry a trim deleted (``max-deleted-entry-id``): a cursor at or
+    past it reads on without a gap. Older servers do not: there, a log whose first entry is
+    not ``job_queued`` was trimmed, and a cursor before that entry is refused (it may be
+    refused one event early, never let through with a gap).
+    """
+    deleted = info.get("max-deleted-entry-id")
+    if deleted is None:
+        first = info.get("first-entry")
+        if not first or first[1].get("t") == "job_queued":
+            return
+        # Any cursor from just below the first kept entry reads on from it.
+        ms, seq = cursor_key(first[0])
+        deleted = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}"
+    if deleted != "0-0" and cursor_key(after) < cursor_key(deleted):
+        raise CursorTooOld(after, deleted)
 
 
 def stored_events(entries: Iterable[tuple[str, dict[str, str]]]) -> list[StoredEvent]:

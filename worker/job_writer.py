@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend import keys, lua
+from backend.journal import JournalEntry
 from backend.protocol import (
     AnswerValue,
     Event,
@@ -41,6 +42,8 @@ class StartOutcome(StrEnum):
     """What happened when the worker tried to start a job."""
 
     STARTED = "started"
+    RESUMED = "resumed"
+    """Handed back after a suspension or a lost worker: replay from the journal."""
     MISSING = "missing"
     FINISHED = "finished"
     """Already terminal (for instance cancelled while queued): it must not run."""
@@ -57,6 +60,19 @@ class JobLost(Exception):
         self.reason = reason
 
 
+class Suspended(Exception):
+    """The job let go of its worker while it waits for ``request_id``; the answer requeues it."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"suspended waiting for {request_id}")
+        self.request_id = request_id
+
+
+def _shorter(hold: float, timeout: float | None) -> float:
+    hold = max(hold, 0.01)  # BLPOP reads 0 as "forever"
+    return hold if not timeout else min(hold, timeout)
+
+
 class JobWriter:
     """One worker's handle on one job; an ``EventSink`` for ``JobUI``."""
 
@@ -68,19 +84,27 @@ class JobWriter:
         token: str,
         lease_ms: int,
         state_hook: StateHook,
+        suspend_after: float | None = None,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self.job_id = job_id
         self.token = token
         self.lease_ms = lease_ms
+        self.suspend_after = suspend_after
+        """Seconds to hold a waiting job before suspending it (None: never suspend)."""
         self._state_hook = state_hook
+        self._seq = 0
         self._start = redis.register_script(lua.START)
         self._emit = redis.register_script(lua.EMIT)
         self._renew = redis.register_script(lua.RENEW_LEASE)
+        self._journal = redis.register_script(lua.JOURNAL)
+        self._suspend = redis.register_script(lua.SUSPEND)
 
-    async def start(self, workflow: str, worker: str) -> tuple[StartOutcome, JobRecord | None]:
-        """Move the job from queued to running; the record is returned when it started."""
+    async def start(
+        self, workflow: str, worker: str, on_worker_lost: str = "fail"
+    ) -> tuple[StartOutcome, JobRecord | None]:
+        """Take the job (queued, or handed back); the record is returned when it is ours."""
         event = WorkflowStarted(job_id=self.job_id, workflow=workflow, worker=worker)
         result = await self._start(
             keys=[self._job, self._events, self._live, self._lease, keys.LEASES],
@@ -92,17 +116,36 @@ class JobWriter:
                 event.ts.isoformat(),
                 self.lease_ms,
                 self.job_id,
+                on_worker_lost,
             ],
         )
         if result[0] != "ok":
             return StartOutcome(result[0]), None
         raw = cast(dict[str, str], await self.redis.hgetall(self._job))
-        return StartOutcome.STARTED, record_from_hash(raw)
+        return StartOutcome(result[2]), record_from_hash(raw)
+
+    async def load_journal(self) -> list[JournalEntry]:
+        """Every outside result recorded for this job so far, in order."""
+        raw = cast(list[str], await self.redis.lrange(keys.journal(self.job_id), 0, -1))
+        return [JournalEntry.model_validate_json(entry) for entry in raw]
+
+    async def record(self, entry: JournalEntry) -> None:
+        """Append an outside result to the journal; raises ``JobLost`` once the job is not ours."""
+        written = await self._journal(
+            keys=[self._job, self._lease, keys.journal(self.job_id)],
+            args=[self.token, entry.model_dump_json()],
+        )
+        if not written:
+            raise JobLost(self.job_id, "unknown", "fenced")
 
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
-        """Append and publish an event; raises ``JobLost`` if this worker no longer owns the job."""
-        cursor = await self._write(event, kind, {})
-        if kind == "request":
+        """Append and publish an event; raises ``JobLost`` if this worker no longer owns the job.
+
+        Events an earlier attempt already logged (a replay) are dropped; the cursor is then "".
+        """
+        seq, self._seq = self._seq, self._seq + 1
+        cursor = await self._write(event, kind, {}, seq)
+        if kind == "request" and cursor:
             pending = json.loads(event.model_dump_json())
             pending["id"] = cursor
             await self._state_hook("AWAITING_INPUT", pending)
@@ -138,7 +181,11 @@ class JobWriter:
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
-        popped = await self._blpop_surviving_outages(reply_key, timeout)
+        hold = timeout if self.suspend_after is None else _shorter(self.suspend_after, timeout)
+        popped = await self._blpop_surviving_outages(reply_key, hold)
+        if popped is None and hold != timeout:
+            await self._suspend_or_continue(request_id, timeout)
+            popped = await self._blpop_surviving_outages(reply_key, 1.0)
         if popped is None:
             # The answer may have landed just as the wait ended: take it rather than fail.
             late = cast(str | None, await self.redis.lpop(reply_key))
@@ -150,6 +197,21 @@ class JobWriter:
         await self._state_hook("STARTED", {"job_id": self.job_id})
         answer: AnswerValue = json.loads(value)
         return answer
+
+    async def _suspend_or_continue(self, request_id: str, timeout: float | None) -> None:
+        """Let go of the job while it waits; returns only if the answer came in meanwhile."""
+        started = await self.redis.time()
+        now_ms = int(started[0]) * 1000 + int(started[1]) // 1000
+        hold_ms = int((self.suspend_after or 0) * 1000)
+        deadline = "" if not timeout else str(now_ms - hold_ms + int(timeout * 1000))
+        result = await self._suspend(
+            keys=[self._job, self._lease, keys.LEASES, keys.INPUT_DEADLINES],
+            args=[self.token, request_id, deadline, self.job_id],
+        )
+        if result[0] == "suspended":
+            raise Suspended(request_id)
+        if result[0] == "fenced":
+            raise JobLost(self.job_id, "unknown", "fenced")
 
     async def _blpop_surviving_outages(self, key: str, timeout: float | None) -> list[str] | None:
         """BLPOP that waits out a Redis restart instead of failing the job; same total timeout.
@@ -183,7 +245,7 @@ class JobWriter:
         )
         return bool(renewed)
 
-    async def _write(self, event: Event, kind: str, fields: dict[str, str]) -> str:
+    async def _write(self, event: Event, kind: str, fields: dict[str, str], seq: int = -1) -> str:
         result = await self._emit(
             keys=[self._job, self._events, self._live, self._lease, keys.LEASES],
             args=[
@@ -193,9 +255,12 @@ class JobWriter:
                 kind,
                 self.settings.retention_seconds,
                 event.type,
+                seq,
                 *field_pairs(fields),
             ],
         )
+        if result[0] == "replayed":
+            return ""
         if result[0] != "ok":
             status = result[1] if len(result) > 1 else "missing"
             raise JobLost(self.job_id, status, result[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -35,6 +35,8 @@ class Workflow:
     """Seconds to wait for each human answer (None: the worker's default)."""
     time_limit: float | None = None
     """Seconds the whole run may take (None: the worker's default)."""
+    on_worker_lost: Literal["fail", "resume"] = "fail"
+    """``resume`` replays the job on another worker when its worker dies (see durability)."""
 
     def info(self) -> WorkflowInfo:
         """The catalog entry the worker publishes for the API."""
@@ -65,18 +67,20 @@ class Workflows:
         params: type[BaseModel] = NoParams,
         input_timeout: float | None = None,
         time_limit: float | None = None,
+        on_worker_lost: Literal["fail", "resume"] = "fail",
     ) -> Callable[[F], F]:
         """Decorator adding an ``async def workflow(ui, params) -> result`` under ``name``.
 
         ``input_timeout`` and ``time_limit`` (seconds) override the worker's defaults for this
-        workflow; a single request can still pass its own ``timeout``.
+        workflow; a single request can still pass its own ``timeout``. ``on_worker_lost`` is
+        ``fail`` (at most once: the default) or ``resume`` (replay it elsewhere from its journal).
         """
 
         def add(func: F) -> F:
             if name in self._workflows:
                 raise ValueError(f"workflow {name!r} is already registered")
             self._workflows[name] = Workflow(
-                name, description, params, func, input_timeout, time_limit
+                name, description, params, func, input_timeout, time_limit, on_worker_lost
             )
             return func
 

@@ -16,11 +16,12 @@ from redis.exceptions import RedisError
 
 from backend.protocol import JobRecord
 from backend.store import connect
-from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook
+from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook, Suspended
+from worker.journal import Journal, Nondeterministic
 from worker.registry import Workflows
 from worker.settings import WorkerSettings
 from worker.shutdown import ACTIVE_RUNS, ActiveRun, ActiveRuns
-from worker.ui import InputTimeout, JobUI
+from worker.ui import CURRENT_UI, InputTimeout, JobUI
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ class JobRunner:
         self.active = active
 
     async def run(self, job_id: str, workflow: str, state_hook: StateHook) -> RunOutcome:
-        """Run the job ``job_id`` to its end; never raises for workflow failures."""
+        """Run (or replay and resume) the job ``job_id``; never raises for workflow failures."""
         redis = connect(self.settings.model_copy(update={"redis_max_connections": 8}))
+        registered = self.registry.get(workflow)
         try:
             writer = JobWriter(
                 redis,
@@ -63,14 +65,18 @@ class JobRunner:
                 token=uuid.uuid4().hex,
                 lease_ms=int(self.settings.lease_seconds * 1000),
                 state_hook=state_hook,
+                suspend_after=self.settings.suspend_after_seconds,
             )
-            outcome, record = await writer.start(workflow, self.worker_name)
+            policy = registered.on_worker_lost if registered else "fail"
+            outcome, record = await writer.start(workflow, self.worker_name, policy)
             if outcome is StartOutcome.FINISHED:
                 log.info("job %s was cancelled before it started", job_id)
                 return RunOutcome("cancelled")
-            if outcome is not StartOutcome.STARTED or record is None:
+            if record is None:
                 log.warning("job %s not started: %s", job_id, outcome.value)
                 return RunOutcome("skipped", error=outcome.value)
+            if outcome is StartOutcome.RESUMED:
+                log.info("job %s resumed: replaying its journal", job_id)
             return await self._run_started(writer, record)
         finally:
             await redis.aclose()
@@ -89,14 +95,17 @@ class JobRunner:
             user=record.user,
             workflow=record.workflow,
             input_timeout=workflow.input_timeout or self.settings.input_timeout_seconds,
+            journal=Journal(await writer.load_journal(), writer),
         )
         limit = workflow.time_limit or self.settings.run_time_limit_seconds
+        # The task copies this context: model clients built in the workflow find the UI.
+        CURRENT_UI.set(ui)
         main = asyncio.create_task(_within(limit, workflow.func(ui, params)))
         run = ActiveRun(record.job_id, asyncio.get_running_loop(), main)
         self.active.add(run)
         watcher = asyncio.create_task(self._watch(writer, main))
         try:
-            return await _finish(writer, run)
+            return await _finish(writer, run, ui)
         finally:
             self.active.remove(record.job_id)
             watcher.cancel()
@@ -139,22 +148,36 @@ async def _within(limit: float | None, work: Coroutine[Any, Any, Any]) -> Any:
         raise
 
 
-async def _finish(writer: JobWriter, run: ActiveRun) -> RunOutcome:
+_FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (Nondeterministic, "nondeterministic"),
+    (InputTimeout, "input_timeout"),
+    (RunTimeLimit, "timeout"),
+)
+
+
+async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseException) -> RunOutcome:
+    """Classify how a run ended early. Agent frameworks may wrap our exceptions, so the causes
+    the UI and the journal saw first take precedence over what surfaced."""
+    cause = ui.journal.diverged or ui.stopped_by or exc
+    if isinstance(cause, Suspended):
+        log.info("job %s suspended while it waits for %s", writer.job_id, cause.request_id)
+        return RunOutcome("suspended")
+    if isinstance(exc, asyncio.CancelledError) and run.shutting_down:
+        return await _fail(writer, SHUTDOWN_ERROR, "shutdown")
+    if isinstance(cause, asyncio.CancelledError | JobLost):
+        return RunOutcome("cancelled")
+    for kind, reason in _FAILURE_REASONS:
+        if isinstance(cause, kind):
+            return await _fail(writer, str(cause), reason)
+    log.error("job %s: workflow raised", writer.job_id, exc_info=exc)
+    return await _fail(writer, f"{type(exc).__name__}: {exc}", "exception")
+
+
+async def _finish(writer: JobWriter, run: ActiveRun, ui: JobUI) -> RunOutcome:
     try:
         result = await run.task
-    except asyncio.CancelledError:
-        if run.shutting_down:
-            return await _fail(writer, SHUTDOWN_ERROR, "shutdown")
-        return RunOutcome("cancelled")
-    except JobLost:
-        return RunOutcome("cancelled")
-    except InputTimeout as exc:
-        return await _fail(writer, str(exc), "input_timeout")
-    except RunTimeLimit as exc:
-        return await _fail(writer, str(exc), "timeout")
-    except Exception as exc:
-        log.exception("job %s: workflow raised", writer.job_id)
-        return await _fail(writer, f"{type(exc).__name__}: {exc}", "exception")
+    except (Exception, asyncio.CancelledError) as exc:
+        return await _ended_by(writer, run, ui, exc)
     result = _jsonable(result)
     try:
         await writer.complete(result)

@@ -23,6 +23,9 @@ class WorkerSettings(RedisSettings):
     lease_seconds: float = Field(default=15.0, gt=0)
     """How long a running job's lease lives without renewal (renewed every third of it); a
     killed worker's jobs fail with ``worker_lost`` within this plus the API's reaper interval."""
+    suspend_after_seconds: float | None = Field(default=30.0, ge=0)
+    """How long a job waiting for a human keeps its worker slot before it is suspended (no
+    slot, no thread; the answer requeues it and replay resumes it). None: never suspend."""
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     """On SIGTERM, how long running jobs get to finish before failing with ``shutdown``."""
     heartbeat_seconds: float = Field(default=10.0, gt=0)

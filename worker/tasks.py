@@ -48,6 +48,8 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         return outcome.result
     if outcome.status == "failed":
         self.backend.mark_as_failure(job_id, WorkflowError(outcome.error))
+    elif outcome.status == "suspended":
+        pass  # the result backend keeps AWAITING_INPUT until a worker resumes the job
     elif outcome.status == "cancelled":
         self.backend.mark_as_revoked(job_id, reason="cancelled")
     raise Ignore()

@@ -1,15 +1,22 @@
 """``JobUI``: the handle a workflow uses to talk to the humans and clients watching its job.
 
-Every outside result a workflow gets (a human answer, and later model completions and tool
-results) passes through here, which is what makes a journal and replay possible later.
+Every outside result a workflow gets (human answers, model completions through
+``worker.agentchat.journaled``, tool results through ``ui.tool``, the clock and random numbers
+through ``ui.now``/``ui.random``) passes through its journal, so a run can be replayed.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import random as _random
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar
 
+from backend.journal import JournalEntry
 from backend.protocol import (
     AnswerValue,
     ErrorEvent,
@@ -22,9 +29,14 @@ from backend.protocol import (
     ToolCall,
     ToolResult,
 )
+from worker.journal import Journal, fingerprint
 
 if TYPE_CHECKING:
     from autogen_agentchat.base import ChatAgent, TaskResult, Team
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_REQUEST_NAMESPACE = uuid.UUID("6f1c2f7e-3d5b-4c84-9a62-0f4e8f0b7a11")
 
 
 EmitKind = Literal["plain", "request"]
@@ -40,6 +52,14 @@ class EventSink(Protocol):
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the answer to ``request_id`` arrives; raises ``InputTimeout``."""
         ...
+
+    async def record(self, entry: JournalEntry) -> None:
+        """Append an outside result to the job's journal."""
+        ...
+
+
+class ToolInterrupted(Exception):
+    """A tool started in an earlier attempt and has no recorded result; it is not idempotent."""
 
 
 class InputTimeout(Exception):
@@ -62,8 +82,15 @@ class JobUI:
         user: str,
         workflow: str,
         input_timeout: float | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self._sink = sink
+        self.journal = journal or Journal([], sink)
+        """Replays recorded outside results, then records new ones."""
+        self.stopped_by: BaseException | None = None
+        """Set when a wait ends the run for a reason of the job's own (suspended, lost), so the
+        runner can tell even when agent code wraps the exception."""
+        self._asks = 0
         self.job_id = job_id
         self.user = user
         """The id of the user who started the job."""
@@ -132,7 +159,7 @@ class JobUI:
         """Ask the human for a typed answer and wait for it."""
         request = TextInput(
             job_id=self.job_id,
-            request_id=_new_request_id(),
+            request_id=self._next_request_id(prompt),
             prompt=prompt,
             sender=sender,
             suggestions=list(suggestions),
@@ -158,7 +185,7 @@ class JobUI:
             raise ValueError(f"default {default!r} is not one of the choices")
         request = MultipleChoice(
             job_id=self.job_id,
-            request_id=_new_request_id(),
+            request_id=self._next_request_id(prompt),
             prompt=prompt,
             sender=sender,
             choices=list(choices),
@@ -179,11 +206,76 @@ class JobUI:
 
         return await run_agent(self, agent, task)
 
+    def now(self) -> datetime:
+        """The current time, journaled: a replay sees the time the first run saw."""
+        return datetime.fromisoformat(
+            self._sync_journaled("clock", lambda: datetime.now(UTC).isoformat())
+        )
+
+    def random(self) -> float:
+        """A random float in [0, 1), journaled: a replay gets the same number."""
+        return float(self._sync_journaled("random", _random.random))
+
+    def tool(
+        self, func: Callable[P, R] | Callable[P, Awaitable[R]], *, idempotent: bool = False
+    ) -> Callable[P, Awaitable[R]]:
+        """Wrap a tool so its result is journaled: a replay returns it without running it again.
+
+        A tool that started in an earlier attempt but has no recorded result (the worker died
+        mid-call) fails the job, unless ``idempotent`` says running it twice is harmless.
+        """
+
+        @functools.wraps(func)
+        async def journaled(*args: P.args, **kwargs: P.kwargs) -> R:
+            await self.journal.flush()
+            fp = fingerprint(func.__qualname__, args, kwargs)
+            if self.journal.take("tool_started", fp) is not None:
+                done = self.journal.take("tool", fp)
+                if done is not None:
+                    return done.value  # type: ignore[no-any-return]
+                if not idempotent:
+                    raise ToolInterrupted(
+                        f"tool {func.__qualname__} started before a crash and left no result;"
+                        " it is not marked idempotent, so it is not run again"
+                    )
+            else:
+                await self.journal.record("tool_started", fp, None)
+            result = func(*args, **kwargs)
+            value = await result if inspect.isawaitable(result) else result
+            await self.journal.record("tool", fp, value)
+            return value
+
+        return journaled
+
+    def _sync_journaled(self, kind: Literal["clock", "random"], make: Callable[[], Any]) -> Any:
+        recorded = self.journal.take(kind, kind)
+        if recorded is not None:
+            return recorded.value
+        value = make()
+        self.journal.record_soon(kind, kind, value)
+        return value
+
+    def _next_request_id(self, prompt: str) -> str:
+        # Deterministic, so a replayed question has the id the human answered.
+        self._asks += 1
+        return uuid.uuid5(_REQUEST_NAMESPACE, f"{self.job_id}/{self._asks}/{prompt}").hex
+
     async def _ask(self, request: TextInput | MultipleChoice, timeout: float | None) -> AnswerValue:
+        await self.journal.flush()
         await self._sink.emit(request, "request")
+        recorded = self.journal.take("answer", request.request_id)
+        if recorded is not None:
+            answer: AnswerValue = recorded.value
+            return answer
         wait = timeout if timeout is not None else self.input_timeout
-        return await self._sink.wait_reply(request.request_id, wait)
+        try:
+            value = await self._sink.wait_reply(request.request_id, wait)
+        except BaseException as exc:
+            self.stopped_by = exc
+            raise
+        self.journal.note_external("answer", request.request_id, value)
+        return value
 
 
-def _new_request_id() -> str:
-    return uuid.uuid4().hex
+CURRENT_UI: ContextVar[JobUI | None] = ContextVar("agentjobs_current_ui", default=None)
+"""The ``JobUI`` of the run in progress, so model clients built inside it are journaled."""

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from backend.journal import JournalEntry
 from backend.protocol import AnswerValue, Event, InputReceived, InputRequest
 from worker.ui import EmitKind, InputTimeout, JobUI
 
@@ -31,6 +32,12 @@ class MemorySink:
         self._changed = asyncio.Condition()
         self.abandoned: list[str] = []
         """Request ids whose wait ended without an answer (cancelled or timed out)."""
+        self.journal: list[JournalEntry] = []
+        """Outside results the workflow recorded (human answers are journaled by the API)."""
+
+    async def record(self, entry: JournalEntry) -> None:
+        """Keep a journal entry."""
+        self.journal.append(entry)
 
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
         """Append ``event`` with the next cursor and return that cursor."""

@@ -18,7 +18,9 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_ext.models.openai.config import OpenAIClientConfiguration
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
+from worker.agentchat.journaled import JournaledChatCompletionClient
 from worker.settings import WorkerSettings, get_worker_settings
+from worker.ui import CURRENT_UI
 
 __all__ = ["OFFLINE_NOTICE", "chat_client", "is_offline", "scripted_tool_call"]
 
@@ -42,6 +44,20 @@ def chat_client(
 
     The scripted client hands out its replies once each, so build one per run.
     """
+    return _journaled(_raw_client(offline_replies, settings, function_calling))
+
+
+def _journaled(client: ChatCompletionClient) -> ChatCompletionClient:
+    """Inside a job, every completion goes through the job's journal (see durability)."""
+    ui = CURRENT_UI.get()
+    return client if ui is None else JournaledChatCompletionClient(client, ui.journal)
+
+
+def _raw_client(
+    offline_replies: Sequence[str | CreateResult],
+    settings: WorkerSettings | None,
+    function_calling: bool,
+) -> ChatCompletionClient:
     settings = settings or get_worker_settings()
     if settings.openai_api_key is None:
         return ReplayChatCompletionClient(
