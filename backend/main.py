@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.adapter import FastAPIAdapter
+from backend.limits import BodySizeLimit
 from backend.logging_setup import configure_logging
 from backend.request_context import JobLogContext
 from backend.routes import metrics
@@ -24,6 +25,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(FastAPIAdapter(settings).router)
     app.include_router(metrics.router)  # open like /health: Prometheus scrapes without a token
     app.add_middleware(JobLogContext)
+    # Outermost but CORS: an oversized body is refused before any other layer reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         # Bearer tokens, not cookies: no credentials mode, so a page needs a token to do anything.
         app.add_middleware(

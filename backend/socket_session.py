@@ -3,6 +3,11 @@
 Two loops run side by side (pump events / read frames); the first to end cancels the other.
 The socket subscribes before it replays, and drops live events it has already sent, so nothing
 is lost or doubled between replay and live.
+
+How a socket ends (the client resumes from its last cursor after any but 1000 and 1009):
+1000 the job finished; 1009 a frame over ``max_frame_bytes``; 1011 the job store failed;
+1013 the client stopped reading (a send waited past ``socket_send_timeout_seconds``);
+4410 its cursor is older than the oldest event kept (the log was trimmed).
 """
 
 from __future__ import annotations
@@ -28,11 +33,29 @@ from backend.protocol import (
 )
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
-from backend.store import StoredEvent, cursor_key
+from backend.store import CursorTooOld, StoredEvent, cursor_key
 
 log = logging.getLogger(__name__)
 
 STORE_UNAVAILABLE = "job store unavailable: reconnect with your last cursor"
+TOO_SLOW = "you stopped reading and your buffer is full: reconnect with after=<your last cursor>"
+WS_4410_CURSOR_TOO_OLD = 4410
+"""Close code (like HTTP 410 Gone): the events after the client's cursor were trimmed."""
+_CATCH_UP_PAGE = 500
+"""Events read from the log at once while catching up: a long log is not held in memory whole."""
+
+
+class SlowClient(Exception):
+    """A send to the client did not complete in time: it stopped reading."""
+
+
+class FrameTooLarge(Exception):
+    """The client sent a frame over the size limit."""
+
+
+def cursor_too_old_detail(exc: CursorTooOld) -> str:
+    """The error text for a cursor older than the log (also a WebSocket close reason: short)."""
+    return f"cursor too old: events after it were trimmed; resume after {exc.resume_after}"
 
 
 class SocketSession:
@@ -45,6 +68,7 @@ class SocketSession:
         self.job_id = job_id
         self._last = "0"
         self._send_lock = asyncio.Lock()
+        self._send_timeout = services.settings.socket_send_timeout_seconds
 
     async def run(self, after: str) -> None:
         """Serve the socket until the job ends (close 1000) or the client leaves."""
@@ -64,16 +88,30 @@ class SocketSession:
             for task in (pump, reader):
                 task.cancel()
             await asyncio.gather(pump, reader, return_exceptions=True)
-        if pump not in done:
+        ended = pump if pump in done else reader
+        error = ended.exception()
+        if isinstance(error, WebSocketDisconnect) or (ended is reader and error is None):
             return  # the client left
-        error = pump.exception()
-        code, reason = status.WS_1000_NORMAL_CLOSURE, "job finished"
-        if error is not None:
-            # 1011, not 1000: the job did not end, the client should resume from its cursor.
-            log.warning("job %s: socket relay failed: %r", self.job_id, error)
-            code, reason = status.WS_1011_INTERNAL_ERROR, STORE_UNAVAILABLE
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await self.websocket.close(code, reason)
+        code, reason = self._close_code(error)
+        # Bounded: closing a socket whose client stopped reading waits for buffer space too.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+            async with asyncio.timeout(self._send_timeout):
+                await self.websocket.close(code, reason)
+
+    def _close_code(self, error: BaseException | None) -> tuple[int, str]:
+        """The close code and reason for how the socket's work ended."""
+        if error is None:
+            return status.WS_1000_NORMAL_CLOSURE, "job finished"
+        if isinstance(error, SlowClient):
+            log.warning("job %s: closing a socket whose client stopped reading", self.job_id)
+            return status.WS_1013_TRY_AGAIN_LATER, TOO_SLOW
+        if isinstance(error, FrameTooLarge):
+            return status.WS_1009_MESSAGE_TOO_BIG, str(error)
+        if isinstance(error, CursorTooOld):
+            return WS_4410_CURSOR_TOO_OLD, cursor_too_old_detail(error)
+        # 1011, not 1000: the job did not end, the client should resume from its cursor.
+        log.warning("job %s: socket relay failed: %r", self.job_id, error)
+        return status.WS_1011_INTERNAL_ERROR, STORE_UNAVAILABLE
 
     async def _pump(self) -> None:
         async with self.services.relay.subscribe(self.job_id) as sub:
@@ -83,11 +121,16 @@ class SocketSession:
 
     async def _catch_up(self) -> bool:
         """Send every logged event after the last one sent; True once the terminal one is sent."""
-        events = await self.services.store.read_events(self.job_id, self._last, None)
-        for event in events:
-            if await self._send_event(event):
-                return True
-        if not events:
+        sent_any = False
+        while True:
+            events = await self.services.store.read_events(self.job_id, self._last, _CATCH_UP_PAGE)
+            for event in events:
+                if await self._send_event(event):
+                    return True
+            sent_any = sent_any or bool(events)
+            if len(events) < _CATCH_UP_PAGE:
+                break
+        if not sent_any:
             # The log may have expired under a finished job: never wait forever on it.
             record = await self.services.store.get(self.job_id)
             return record is None or record.status.is_terminal
@@ -103,15 +146,25 @@ class SocketSession:
                 return
 
     async def _send_event(self, event: StoredEvent) -> bool:
-        async with self._send_lock:
-            await self.websocket.send_text(event.json)
+        await self._send(event.json)
         metrics.EVENTS_RELAYED.inc()
         self._last = event.id
         return event.is_terminal
 
     async def _send_frame(self, frame: ProtocolErrorFrame | PongFrame) -> None:
-        async with self._send_lock:
-            await self.websocket.send_text(frame.model_dump_json())
+        await self._send(frame.model_dump_json())
+
+    async def _send(self, text: str) -> None:
+        """Send one frame, or raise ``SlowClient`` when the client does not take it in time.
+
+        The server only waits while its write buffer for this socket is full, so a wait this
+        long means the client stopped reading; cancelling it leaves no partial frame behind.
+        """
+        try:
+            async with asyncio.timeout(self._send_timeout), self._send_lock:
+                await self.websocket.send_text(text)
+        except TimeoutError:
+            raise SlowClient from None
 
     async def _read_frames(self) -> None:
         limit = self.services.settings.max_frame_bytes
@@ -120,11 +173,11 @@ class SocketSession:
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")
+            size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+            if size > limit:
+                raise FrameTooLarge(f"frame of {size} bytes is larger than the limit of {limit}")
             if text is None:
                 await self._refuse("binary frames are not supported: send JSON text")
-                continue
-            if len(text) > limit:
-                await self._refuse(f"frame larger than {limit} bytes")
                 continue
             try:
                 frame = CLIENT_FRAME_ADAPTER.validate_json(text)

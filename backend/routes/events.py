@@ -11,7 +11,8 @@ from starlette import status
 
 from backend.auth import AuthError
 from backend.deps import CurrentUser, ServicesDep, get_authenticator, get_services, load_job
-from backend.socket_session import SocketSession
+from backend.socket_session import SocketSession, cursor_too_old_detail
+from backend.store import CursorTooOld
 
 router = APIRouter(tags=["events"])
 
@@ -21,7 +22,16 @@ Cursor = Annotated[
 ]
 
 
-@router.get("/jobs/{job_id}/events", responses={404: {"description": "No such job"}})
+@router.get(
+    "/jobs/{job_id}/events",
+    responses={
+        404: {"description": "No such job"},
+        410: {
+            "description": "The cursor is older than the oldest event kept (the log was "
+            "trimmed): `detail` says so, `resume_after` is the oldest cursor that reads on",
+        },
+    },
+)
 async def read_events(
     job_id: str,
     services: ServicesDep,
@@ -31,7 +41,13 @@ async def read_events(
 ) -> Response:
     """The job's events after the cursor ``after``, oldest first (``EventPage``)."""
     await load_job(services, user, job_id)
-    events = await services.store.read_events(job_id, after, limit)
+    try:
+        events = await services.store.read_events(job_id, after, limit)
+    except CursorTooOld as exc:
+        return JSONResponse(
+            {"detail": cursor_too_old_detail(exc), "resume_after": exc.resume_after},
+            status_code=410,
+        )
     next_after = events[-1].id if len(events) == limit else None
     # The events are stored as JSON already: splice them rather than re-serialise.
     body = '{"events":[' + ",".join(e.json for e in events) + '],"next_after":'
@@ -50,20 +66,20 @@ async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> Non
     try:
         user = get_authenticator(websocket).authenticate(websocket)
     except AuthError as exc:
-        await _deny(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
+        await deny_handshake(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
         return
     if not re.match(CURSOR_PATTERN, after):
-        await _deny(websocket, 422, f"invalid cursor {after!r}")
+        await deny_handshake(websocket, 422, f"invalid cursor {after!r}")
         return
     record = await services.store.get(job_id)
     if record is None or record.user != user:
-        await _deny(websocket, 404, f"job {job_id!r} not found")
+        await deny_handshake(websocket, 404, f"job {job_id!r} not found")
         return
     await websocket.accept()
     await SocketSession(websocket, services, user, job_id).run(after)
 
 
-async def _deny(
+async def deny_handshake(
     websocket: WebSocket, status_code: int, detail: str, headers: dict[str, str] | None = None
 ) -> None:
     """Refuse the handshake with an HTTP response (JSON ``detail``), never accepting the socket.
