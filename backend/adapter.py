@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from backend import fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
 from backend.log_redaction import install_token_redaction
@@ -32,6 +33,8 @@ class FastAPIAdapter:
         self.router = APIRouter(prefix=prefix, lifespan=self._lifespan)
         for module in (workflows, jobs, events):
             self.router.include_router(module.router, responses=_UNAUTHORIZED)
+        if self.settings.fastagency_routes:
+            self.router.include_router(fastagency.router, responses=_UNAUTHORIZED)
         # Open on purpose: load balancers probe it; it shows no job data.
         self.router.include_router(health.router)
 

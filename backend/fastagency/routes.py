@@ -1,0 +1,148 @@
+"""FastAgency's three routes: discovery, initiate (stateless) and the socket that runs a job.
+
+Authenticated like every agentjobs route: ``Authorization: Bearer`` or ``?token=`` (FastAgency's
+``FastAPIProvider`` sends no headers, but its paths may carry the query string).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, WebSocket
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+from starlette import status
+from starlette.websockets import WebSocketDisconnect
+
+from backend.auth import AuthError
+from backend.deps import CurrentUser, ServicesDep, get_authenticator, get_services
+from backend.fastagency.frames import (
+    DiscoveredWorkflow,
+    InitiateWorkflow,
+    InitiateWorkflowRequest,
+    InitiateWorkflowResponse,
+)
+from backend.fastagency.relay import FastAgencySession
+from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
+from backend.job_start import StartRefused, check_start, start_job
+from backend.logging_setup import bind_job
+from backend.routes.events import deny_handshake
+from backend.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["fastagency"])
+
+
+async def discovery(services: ServicesDep, _user: CurrentUser) -> list[DiscoveredWorkflow]:
+    """The workflows the workers can run, as FastAgency lists them: name and description."""
+    catalog = await services.store.catalog()
+    return [DiscoveredWorkflow(name=w.name, description=w.description) for w in catalog]
+
+
+router.add_api_route("/fastagency/discovery", discovery, methods=["GET"])
+# FastAPIProvider joins its base URL and "/fastagency/discovery" with another "/".
+router.add_api_route("//fastagency/discovery", discovery, methods=["GET"], include_in_schema=False)
+
+
+@router.post(
+    "/fastagency/initiate_workflow",
+    responses={
+        404: {"description": "Unknown workflow"},
+        413: {"description": "Params too large"},
+        422: {"description": "Params failing the workflow's schema"},
+    },
+)
+async def initiate_workflow(
+    body: InitiateWorkflowRequest, services: ServicesDep, user: CurrentUser
+) -> InitiateWorkflowResponse:
+    """Check a run could start (FastAgency's clients call this first); starts nothing."""
+    try:
+        await check_start(services, body.workflow_name, body.params)
+    except StartRefused as exc:
+        raise HTTPException(exc.status_code, exc.detail) from exc
+    return InitiateWorkflowResponse(
+        user_id=user, workflow_uuid=uuid.uuid4(), name=body.workflow_name, params=body.params
+    )
+
+
+@router.websocket("/fastagency/ws")
+async def fastagency_socket(websocket: WebSocket) -> None:
+    """Runs a workflow as an agentjobs job and relays it as FastAgency frames.
+
+    The first client frame names the workflow and its params; the frames carry the job id as
+    their ``workflow_uuid``. Authenticated before the handshake completes (HTTP 401).
+    """
+    services = get_services(websocket)
+    try:
+        user = get_authenticator(websocket).authenticate(websocket)
+    except AuthError as exc:
+        await deny_handshake(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
+        return
+    await websocket.accept()
+    init = await _receive_init(websocket, services)
+    if init is None:
+        return
+    try:
+        job_id, info = await start_job(services, user, init.name, init.params)
+    except StartRefused as exc:
+        await _refuse_start(websocket, init, f"Workflow {init.name!r} not started", exc)
+        return
+    except (RedisError, OSError) as exc:
+        await _refuse_start(websocket, init, "Job store unavailable", exc)
+        return
+    bind_job(job_id=job_id, workflow=init.name, user=user)
+    run = RunInfo(job_id=job_id, name=info.name, description=info.description, params=init.params)
+    await FastAgencySession(websocket, services, user, FrameTranslator(run)).run()
+
+
+async def _receive_init(websocket: WebSocket, services: Services) -> InitiateWorkflow | None:
+    """The client's first frame, or None after refusing it (error frame, close)."""
+    timeout = services.settings.fastagency_init_timeout_seconds
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), timeout)
+    except WebSocketDisconnect:
+        return None
+    except TimeoutError:
+        await _close_with_error(websocket, "", "No first frame", f"nothing sent in {timeout} s")
+        return None
+    except KeyError:  # a binary first frame
+        text = ""
+    try:
+        return InitiateWorkflow.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "frame"
+        detail = f"the first frame must be {{user_id, workflow_uuid, name, params}}: {where}: "
+        await _close_with_error(websocket, "", "Invalid first frame", detail + first["msg"])
+        return None
+
+
+async def _refuse_start(
+    websocket: WebSocket, init: InitiateWorkflow, short: str, exc: Exception
+) -> None:
+    # No job exists: the error carries the client's own UUID back, reaching only this socket.
+    long = _describe(exc.detail) if isinstance(exc, StartRefused) else f"try again: {exc}"
+    await _close_with_error(websocket, init.workflow_uuid.hex, short, long)
+
+
+async def _close_with_error(
+    websocket: WebSocket, workflow_uuid: str, short: str, long: str
+) -> None:
+    """Tell the client why with an ``error`` frame, then close cleanly (1000)."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.send_text(error_frame(workflow_uuid, short, long).model_dump_json())
+        await websocket.close(status.WS_1000_NORMAL_CLOSURE, short[:120])
+
+
+def _describe(detail: str | list[dict[str, Any]]) -> str:
+    """A refusal in words: params errors (FastAPI-style items) as ``field: message`` lines."""
+    if isinstance(detail, str):
+        return detail
+    lines = [
+        ".".join(str(part) for part in item["loc"][2:]) + ": " + item["msg"] for item in detail
+    ]
+    return "params failing the workflow's schema:\n" + "\n".join(lines)

@@ -1,0 +1,268 @@
+"""Translating one job's agentjobs events into FastAgency frames, and bare-string answers back.
+
+| agentjobs event | FastAgency frames |
+|---|---|
+| ``workflow_started`` | ``workflow_started`` (always the first frame; once) |
+| ``text_message``, ``text_input``, ``multiple_choice``, ``error`` | the same type |
+| ``tool_call`` / ``tool_result`` | ``suggested_function_call`` / ``function_call_execution`` |
+| ``progress`` | ``system_message`` (``heading`` and ``body``) |
+| ``workflow_completed`` | ``workflow_completed`` |
+| ``workflow_failed`` / ``workflow_cancelled`` | ``error``, then ``workflow_completed`` |
+| ``job_queued``, ``stream_chunk``, ``input_received`` | nothing |
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.fastagency.frames import (
+    ErrorContent,
+    ErrorFrame,
+    FastAgencyFrame,
+    FunctionCallExecutionContent,
+    FunctionCallExecutionFrame,
+    MultipleChoiceContent,
+    MultipleChoiceFrame,
+    SuggestedFunctionCallContent,
+    SuggestedFunctionCallFrame,
+    SystemMessageContent,
+    SystemMessageFrame,
+    TextInputContent,
+    TextInputFrame,
+    TextMessageContent,
+    TextMessageFrame,
+    WorkflowCompletedContent,
+    WorkflowCompletedFrame,
+    WorkflowStartedContent,
+    WorkflowStartedFrame,
+)
+from backend.protocol import (
+    EVENT_ADAPTER,
+    AnswerValue,
+    ErrorEvent,
+    Event,
+    InputReceived,
+    InputRequest,
+    MultipleChoice,
+    Progress,
+    TextInput,
+    TextMessage,
+    ToolCall,
+    ToolResult,
+    WorkflowCancelled,
+    WorkflowCompleted,
+    WorkflowFailed,
+)
+from backend.store import StoredEvent
+
+WORKFLOW = "Workflow"
+"""The sender of frames the run itself sends (as FastAgency's own server names it)."""
+USER = "User"
+_FRAME_IDS = uuid.UUID("5b0e3f0c-6a86-4a59-9f4e-0c1f8c7d2a11")
+"""Namespace of frame uuids: derived from the job and the event cursor, so a frame has the same
+uuid however often it is sent (a client can drop a repeat)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the frames say about the run: its job id (their routing) and what it runs."""
+
+    job_id: str
+    name: str
+    description: str
+    params: dict[str, Any]
+
+
+def started_frame(run: RunInfo) -> WorkflowStartedFrame:
+    """The ``workflow_started`` frame of the run."""
+    content = WorkflowStartedContent(name=run.name, description=run.description, params=run.params)
+    return WorkflowStartedFrame(
+        workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, content=content
+    )
+
+
+def error_frame(workflow_uuid: str, short: str, long: str = "") -> ErrorFrame:
+    """An ``error`` frame from the run (also used to refuse a client frame)."""
+    return ErrorFrame(
+        workflow_uuid=workflow_uuid,
+        sender=WORKFLOW,
+        recipient=USER,
+        content=ErrorContent(short=short, long=long),
+    )
+
+
+def completed_frame(run: RunInfo, result: Any) -> WorkflowCompletedFrame:
+    """The ``workflow_completed`` frame; a non-text result is sent as JSON text."""
+    text = result if result is None or isinstance(result, str) else json.dumps(result)
+    return WorkflowCompletedFrame(
+        workflow_uuid=run.job_id,
+        sender=WORKFLOW,
+        recipient=USER,
+        content=WorkflowCompletedContent(result=text),
+    )
+
+
+def tool_arguments(raw: str) -> dict[str, Any]:
+    """A tool call's arguments as an object: FastAgency requires one, agentjobs keeps JSON text.
+
+    Text that is not a JSON object (a model may send anything) is kept under ``"arguments"``.
+    """
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {"arguments": raw}
+    return parsed if isinstance(parsed, dict) else {"arguments": parsed}
+
+
+def _text_message(e: TextMessage, run: RunInfo) -> list[FastAgencyFrame]:
+    content = TextMessageContent(body=e.content)
+    return [
+        TextMessageFrame(
+            workflow_uuid=run.job_id, sender=e.sender, recipient=e.recipient, content=content
+        )
+    ]
+
+
+def _text_input(e: TextInput, run: RunInfo) -> list[FastAgencyFrame]:
+    content = TextInputContent(prompt=e.prompt, suggestions=e.suggestions, password=e.password)
+    return [
+        TextInputFrame(workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content)
+    ]
+
+
+def _multiple_choice(e: MultipleChoice, run: RunInfo) -> list[FastAgencyFrame]:
+    content = MultipleChoiceContent(
+        prompt=e.prompt, choices=e.choices, default=e.default, single=e.single
+    )
+    return [
+        MultipleChoiceFrame(
+            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content
+        )
+    ]
+
+
+def _tool_call(e: ToolCall, run: RunInfo) -> list[FastAgencyFrame]:
+    content = SuggestedFunctionCallContent(
+        function_name=e.function_name, call_id=e.call_id, arguments=tool_arguments(e.arguments)
+    )
+    return [SuggestedFunctionCallFrame(workflow_uuid=run.job_id, sender=e.sender, content=content)]
+
+
+def _tool_result(e: ToolResult, run: RunInfo) -> list[FastAgencyFrame]:
+    content = FunctionCallExecutionContent(
+        function_name=e.function_name, call_id=e.call_id, retval=e.content
+    )
+    return [FunctionCallExecutionFrame(workflow_uuid=run.job_id, sender=e.sender, content=content)]
+
+
+def _progress(e: Progress, run: RunInfo) -> list[FastAgencyFrame]:
+    body = e.content if e.fraction is None else f"{e.content} ({round(e.fraction * 100)}%)"
+    content = SystemMessageContent(message={"heading": "Progress", "body": body})
+    return [
+        SystemMessageFrame(
+            workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, content=content
+        )
+    ]
+
+
+def _error(e: ErrorEvent, run: RunInfo) -> list[FastAgencyFrame]:
+    return [error_frame(run.job_id, e.short, e.long)]
+
+
+def _completed(e: WorkflowCompleted, run: RunInfo) -> list[FastAgencyFrame]:
+    return [completed_frame(run, e.result)]
+
+
+def _failed(e: WorkflowFailed, run: RunInfo) -> list[FastAgencyFrame]:
+    return [
+        error_frame(run.job_id, f"Workflow failed ({e.reason})", e.error),
+        completed_frame(run, f"failed ({e.reason}): {e.error}"),
+    ]
+
+
+def _cancelled(e: WorkflowCancelled, run: RunInfo) -> list[FastAgencyFrame]:
+    return [
+        error_frame(run.job_id, "Workflow cancelled", f"cancelled by {e.by}"),
+        completed_frame(run, f"cancelled by {e.by}"),
+    ]
+
+
+_Handler = Callable[[Any, RunInfo], list[FastAgencyFrame]]
+_HANDLERS: dict[str, _Handler] = {
+    "workflow_started": lambda _e, run: [started_frame(run)],
+    "text_message": _text_message,
+    "text_input": _text_input,
+    "multiple_choice": _multiple_choice,
+    "tool_call": _tool_call,
+    "tool_result": _tool_result,
+    "progress": _progress,
+    "error": _error,
+    "workflow_completed": _completed,
+    "workflow_failed": _failed,
+    "workflow_cancelled": _cancelled,
+}
+"""Event types with frames; every other type (``stream_chunk`` and ``input_received`` among
+them, and types added later) is dropped without being parsed."""
+
+
+def event_frames(event: Event, run: RunInfo) -> list[FastAgencyFrame]:
+    """The frames for one event (none for types FastAgency has no frame for)."""
+    handler = _HANDLERS.get(event.type)
+    return handler(event, run) if handler is not None else []
+
+
+@dataclass
+class FrameTranslator:
+    """One socket's view of a run: frames in order, and the question the client may answer."""
+
+    run: RunInfo
+    asked: InputRequest | None = None
+    """The request whose frame was sent and which no answer has settled yet."""
+    _started: bool = field(default=False, init=False)
+
+    def translate(self, stored: StoredEvent) -> list[FastAgencyFrame]:
+        """The frames for a logged event, ``workflow_started`` first and only once."""
+        if stored.type == "input_received":
+            received = EVENT_ADAPTER.validate_json(stored.json)
+            if isinstance(received, InputReceived) and self._is_asked(received.request_id):
+                self.asked = None  # answered (here, over HTTP or on another socket)
+            return []
+        if stored.type not in _HANDLERS or (stored.type == "workflow_started" and self._started):
+            return []
+        event = EVENT_ADAPTER.validate_json(stored.json)
+        frames = event_frames(event, self.run)
+        if isinstance(event, TextInput | MultipleChoice):
+            self.asked = event
+        elif stored.is_terminal:
+            self.asked = None
+        if not self._started:
+            self._started = True
+            if not isinstance(frames[0], WorkflowStartedFrame):
+                frames.insert(0, started_frame(self.run))
+        for number, frame in enumerate(frames):
+            frame.uuid = uuid.uuid5(_FRAME_IDS, f"{self.run.job_id}/{stored.id}/{number}").hex
+        return frames
+
+    def _is_asked(self, request_id: str) -> bool:
+        return self.asked is not None and self.asked.request_id == request_id
+
+
+def answer_value(request: InputRequest, text: str) -> AnswerValue:
+    """A bare-string answer as the value the request takes.
+
+    FastAgency joins the labels of a multi-select with ``","``; an empty answer to a choice
+    picks its default when there is one.
+    """
+    if not isinstance(request, MultipleChoice):
+        return text
+    if not text.strip() and request.default is not None:
+        return request.default if request.single else [request.default]
+    if request.single:
+        return text
+    if text in request.choices:  # one label that itself contains a comma
+        return [text]
+    return [part.strip() for part in text.split(",") if part.strip()]
