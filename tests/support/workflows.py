@@ -27,16 +27,17 @@ async def failing(ui: JobUI, _params: BaseModel) -> str:
 
 
 class ChattyParams(BaseModel):
-    """How many messages to send, and the pause between them."""
+    """How many messages to send, the pause between them, and their size (padded)."""
 
     count: int = Field(default=3, ge=0, le=100_000)
     pause_ms: int = Field(default=0, ge=0, le=60_000)
+    size: int = Field(default=0, ge=0, le=64 * 1024)
 
 
 @registry.register(name="chatty", description="Sends messages, no model", params=ChattyParams)
 async def chatty(ui: JobUI, params: ChattyParams) -> int:
     for number in range(params.count):
-        await ui.text_message(f"message {number}")
+        await ui.text_message(f"message {number}".ljust(params.size, "."))
         if params.pause_ms:
             await asyncio.sleep(params.pause_ms / 1000)
     return params.count
