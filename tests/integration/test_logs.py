@@ -22,8 +22,9 @@ def json_lines(log: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def test_api_and_worker_lines_about_a_job_carry_it(isolated_db: str, logs_dir: Path) -> None:
-    worker_log, api_log = logs_dir / "worker-json.log", logs_dir / "api-json.log"
+def test_api_and_worker_lines_about_a_job_carry_it(isolated_db: str, tmp_path: Path) -> None:
+    # Logs of their own: other runs of the suite share .run/test-logs and would overwrite them.
+    worker_log, api_log = tmp_path / "worker.log", tmp_path / "api.log"
     with (
         celery_worker(isolated_db, worker_log, concurrency=2, **JSON_LOGS),
         api_server(isolated_db, api_log, **JSON_LOGS) as url,
