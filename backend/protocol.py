@@ -342,6 +342,8 @@ class JobRecord(_Frame):
     worker: str | None = None
     attempt: int = 0
     pending: InputRequest | None = None
+    suspended: bool = False
+    """True while the job waits for a human with no worker holding it (see durable runs)."""
     result: Any = None
     error: str | None = None
     reason: FailureReason | None = None

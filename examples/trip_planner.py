@@ -64,7 +64,8 @@ async def trip_planner(ui: JobUI, params: TripParams) -> str:
             ],
             function_calling=True,
         ),
-        tools=[get_weather],
+        # Journaled: a resumed run reuses the forecast instead of asking for it again.
+        tools=[ui.tool(get_weather, idempotent=True)],
         reflect_on_tool_use=True,
         description="A travel planner.",
         system_message=(

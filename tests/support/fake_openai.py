@@ -8,6 +8,7 @@ Every request it receives is recorded, so tests can check what the client sent.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -44,6 +45,8 @@ class FakeOpenAI:
     """A running fake server: where it listens and what it was asked."""
 
     base_url: str
+    delay: float = 0.0
+    """Seconds each completion takes, so a test can act while a call is in flight."""
     _received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -178,6 +181,8 @@ def create_app(state: FakeOpenAI) -> FastAPI:
     async def completions(request: Request) -> JSONResponse | StreamingResponse:
         body: Body = await request.json()
         number = state._record(body, dict(request.headers))
+        if state.delay:
+            await asyncio.sleep(state.delay)
         if not body.get("stream"):
             return JSONResponse(_completion(body, number))
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, Field
 
+from examples.learning_chat import LearningParams, learning_chat
 from examples.registry import registry as examples
 from worker.registry import Workflows
 from worker.ui import JobUI
@@ -71,3 +74,53 @@ async def whoami(ui: JobUI, _params: BaseModel) -> str:
 async def pick_many(ui: JobUI, _params: BaseModel) -> list[str]:
     picked = await ui.multiple_choice("Which toppings?", ["cheese", "ham", "olives"], single=False)
     return picked if isinstance(picked, list) else [picked]
+
+
+registry.register(
+    name="learning_chat_resumable",
+    description="The learning chat, resumed on another worker if its worker dies",
+    params=LearningParams,
+    on_worker_lost="resume",
+)(learning_chat)
+
+
+@registry.register(name="diverging", description="Asks a question whose wording is random")
+async def diverging(ui: JobUI, _params: BaseModel) -> str:
+    # Not journaled on purpose: a replay asks a different question than the one answered.
+    mood = random.choice(["calm", "curious", "cheerful", "sleepy", "bold", "shy"])
+    return await ui.text_input(f"How are you, {mood} human? ({random.random()})")
+
+
+class ToolParams(BaseModel):
+    """How long the tool works."""
+
+    seconds: float = Field(default=2.0, ge=0, le=60)
+
+
+def _slow_step(ui: JobUI, *, idempotent: bool) -> Callable[[float], Awaitable[str]]:
+    async def slow_step(seconds: float) -> str:
+        await ui.progress("the tool is working", 0.5)
+        await asyncio.sleep(seconds)
+        return f"worked {seconds:g} s"
+
+    return ui.tool(slow_step, idempotent=idempotent)
+
+
+@registry.register(
+    name="fragile_tool",
+    description="Runs a tool that must not run twice",
+    params=ToolParams,
+    on_worker_lost="resume",
+)
+async def fragile_tool(ui: JobUI, params: ToolParams) -> str:
+    return await _slow_step(ui, idempotent=False)(params.seconds)
+
+
+@registry.register(
+    name="idempotent_tool",
+    description="Runs a tool that may safely run again",
+    params=ToolParams,
+    on_worker_lost="resume",
+)
+async def idempotent_tool(ui: JobUI, params: ToolParams) -> str:
+    return await _slow_step(ui, idempotent=True)(params.seconds)
