@@ -133,20 +133,47 @@ def _settings_classes() -> Iterator[type[BaseSettings]]:
             yield cls
 
 
-def every_setting() -> set[tuple[str, ...]]:
+def env_names(cls: type[BaseSettings]) -> set[tuple[str, ...]]:
     """Each setting's environment variable names (any one of them names it)."""
     names: set[tuple[str, ...]] = set()
-    for cls in _settings_classes():
-        prefix = str(cls.model_config.get("env_prefix", ""))
-        for field_name, info in cls.model_fields.items():
-            alias = info.validation_alias
-            if isinstance(alias, AliasChoices):
-                names.add(tuple(str(choice) for choice in alias.choices))
-            elif isinstance(alias, str):
-                names.add((alias,))
-            else:
-                names.add((f"{prefix}{field_name}".upper(),))
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    for field_name, info in cls.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.add(tuple(str(choice) for choice in alias.choices))
+        elif isinstance(alias, str):
+            names.add((alias,))
+        else:
+            names.add((f"{prefix}{field_name}".upper(),))
     return names
+
+
+def every_setting() -> set[tuple[str, ...]]:
+    """The environment variable names of every setting of every process."""
+    return {names for cls in _settings_classes() for names in env_names(cls)}
+
+
+UNUSED = {("AGENTJOBS_HOST",), ("AGENTJOBS_PORT",)}
+"""Declared by ApiSettings but read by no command (the server's bind address is an option)."""
+
+
+@pytest.mark.parametrize(
+    ("service", "settings_class"),
+    [
+        ("api", "backend.settings:ApiSettings"),
+        ("worker", "worker.settings:WorkerSettings"),
+        ("flower", "cli.flower:FlowerSettings"),
+        ("ui", "frontend_mesop.settings:ClientSettings"),
+    ],
+)
+def test_each_container_gets_every_setting_of_its_process(
+    services: dict[str, Any], service: str, settings_class: str
+) -> None:
+    module, _, name = settings_class.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    passed = set(services[service]["environment"])
+    for names in sorted(env_names(cls) - UNUSED):
+        assert passed & set(names), f"compose.yaml does not pass {names[0]} to {service}"
 
 
 def test_env_example_and_operations_doc_list_every_setting() -> None:
