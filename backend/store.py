@@ -340,21 +340,19 @@ class JobStore:
 def _check_cursor(after: str, info: dict[str, Any]) -> None:
     """Raise ``CursorTooOld`` when entries after ``after`` were trimmed from the log.
 
-    Redis 7 records the newest entry a trim deleted (``max-deleted-entry-id``): a cursor at or
-    past it reads on without a gap. Older servers do not: there, a log whose first entry is
-    not ``job_queued`` was trimmed, and a cursor before that entry is refused (it may be
-    refused one event early, never let through with a gap).
+    ``job_queued`` is every log's first event, so a log starting with anything else was
+    trimmed, and every trimmed entry came before the first one kept. A cursor from just below
+    that entry reads on without a gap; an older one is refused. (Redis does not record where a
+    ``MAXLEN`` trim stopped, so a cursor at exactly the last trimmed entry is refused too: one
+    event early, never let through with a gap.)
     """
-    deleted = info.get("max-deleted-entry-id")
-    if deleted is None:
-        first = info.get("first-entry")
-        if not first or first[1].get("t") == "job_queued":
-            return
-        # Any cursor from just below the first kept entry reads on from it.
-        ms, seq = cursor_key(first[0])
-        deleted = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}"
-    if deleted != "0-0" and cursor_key(after) < cursor_key(deleted):
-        raise CursorTooOld(after, deleted)
+    first = info.get("first-entry")
+    if not first or first[1].get("t") == "job_queued":
+        return
+    ms, seq = cursor_key(first[0])
+    resume_after = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}"
+    if cursor_key(after) < cursor_key(resume_after):
+        raise CursorTooOld(after, resume_after)
 
 
 def stored_events(entries: Iterable[tuple[str, dict[str, str]]]) -> list[StoredEvent]:

@@ -9,39 +9,31 @@ import pytest
 from backend.store import CursorTooOld, _check_cursor
 
 
-def _info(deleted: str | None, first: tuple[str, dict[str, str]] | None) -> dict[str, Any]:
-    info: dict[str, Any] = {"first-entry": first}
-    if deleted is not None:
-        info["max-deleted-entry-id"] = deleted
-    return info
+def _info(first: tuple[str, dict[str, str]] | None) -> dict[str, Any]:
+    return {"length": 1, "first-entry": first}
 
 
 def test_an_untrimmed_log_takes_any_cursor() -> None:
-    _check_cursor("0", _info("0-0", ("5-0", {"t": "job_queued"})))
-    _check_cursor("0", _info(None, ("5-0", {"t": "job_queued"})))
-    _check_cursor("0", _info(None, None))
+    _check_cursor("0", _info(("5-0", {"t": "job_queued"})))
+    _check_cursor("0", _info(None))
 
 
-def test_a_cursor_at_or_past_the_last_trimmed_event_reads_on() -> None:
-    info = _info("10-3", ("10-4", {"t": "text_message"}))
+def test_a_cursor_from_just_below_the_first_kept_event_reads_on() -> None:
+    info = _info(("10-4", {"t": "text_message"}))
     _check_cursor("10-3", info)
+    _check_cursor("10-4", info)
     _check_cursor("12-0", info)
 
 
 @pytest.mark.parametrize("cursor", ["0", "9-9", "10-2"])
-def test_a_cursor_before_the_trim_point_is_too_old(cursor: str) -> None:
+def test_a_cursor_older_than_the_trimmed_log_is_refused(cursor: str) -> None:
     with pytest.raises(CursorTooOld) as caught:
-        _check_cursor(cursor, _info("10-3", ("10-4", {"t": "text_message"})))
+        _check_cursor(cursor, _info(("10-4", {"t": "text_message"})))
     assert caught.value.resume_after == "10-3"
 
 
-def test_without_the_trim_point_the_first_kept_entry_decides() -> None:
-    # Redis before 7: a log not starting with job_queued was trimmed.
-    info = _info(None, ("10-4", {"t": "text_message"}))
-    _check_cursor("10-3", info)
+def test_the_resume_point_below_a_first_sequence_number_of_zero() -> None:
     with pytest.raises(CursorTooOld) as caught:
-        _check_cursor("10-2", info)
-    assert caught.value.resume_after == "10-3"
-    with pytest.raises(CursorTooOld) as caught:
-        _check_cursor("0", _info(None, ("10-0", {"t": "text_message"})))
+        _check_cursor("0", _info(("10-0", {"t": "text_message"})))
     assert caught.value.resume_after == f"9-{2**64 - 1}"
+    _check_cursor(caught.value.resume_after, _info(("10-0", {"t": "text_message"})))
