@@ -119,6 +119,7 @@ def start(state: State) -> str:
     except _Stop:
         return ""
     attach(state, created.job_id)
+    refresh_jobs_quietly(state)
     return created.job_id
 
 
