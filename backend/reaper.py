@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from backend import keys, lua
-from backend.protocol import WorkflowFailed
+from backend.protocol import FailureReason, WorkflowFailed
 from backend.settings import ApiSettings
 from backend.store import Requeue
 
 log = logging.getLogger(__name__)
 
 WORKER_LOST = "the worker running this job stopped (its lease expired without a final event)"
+INPUT_EXPIRED = "nobody answered the pending question in time (the job was suspended)"
 
 
 class Reaper:
@@ -41,61 +43,57 @@ class Reaper:
         """Handle every lease and question deadline that has passed; returns the jobs failed."""
         seconds, micros = await self.redis.time()
         now_ms = int(seconds) * 1000 + int(micros) // 1000
-        expired = cast(list[str], await self.redis.zrangebyscore(keys.LEASES, "-inf", now_ms))
-        reaped = await self._expire_questions(now_ms)
-        for job_id in expired:
-            event = WorkflowFailed(job_id=job_id, error=WORKER_LOST, reason="worker_lost")
-            result = await self._reap(
-                keys=[
-                    keys.job(job_id),
-                    keys.events(job_id),
-                    keys.live(job_id),
-                    keys.lease(job_id),
-                    keys.LEASES,
-                ],
-                args=[
-                    job_id,
-                    event.model_dump_json(exclude={"id"}),
-                    self.settings.event_log_maxlen,
-                    self.settings.retention_seconds,
-                    event.ts.isoformat(),
-                    WORKER_LOST,
-                    self.settings.max_resume_attempts,
-                ],
+        failed = []
+        for job_id in await self._due(keys.INPUT_DEADLINES, now_ms):
+            result = await self._fail(
+                self._expire_input, job_id, [keys.INPUT_DEADLINES], INPUT_EXPIRED, "input_timeout"
+            )
+            if result[0] == "expired":
+                failed.append(job_id)
+        for job_id in await self._due(keys.LEASES, now_ms):
+            result = await self._fail(
+                self._reap,
+                job_id,
+                [keys.lease(job_id), keys.LEASES],
+                WORKER_LOST,
+                "worker_lost",
+                self.settings.max_resume_attempts,
             )
             if result[0] == "requeue" and self._requeue is not None:
                 log.warning("job %s: worker lost; resuming it on another worker", job_id)
                 await self._requeue(job_id, str(result[1]))
-            if result[0] == "reaped":
+            elif result[0] == "reaped":
                 log.warning("job %s failed: worker lost", job_id)
-                reaped.append(job_id)
-        return reaped
-
-    async def _expire_questions(self, now_ms: int) -> list[str]:
-        due = cast(list[str], await self.redis.zrangebyscore(keys.INPUT_DEADLINES, "-inf", now_ms))
-        failed = []
-        for job_id in due:
-            error = "nobody answered the pending question in time (the job was suspended)"
-            event = WorkflowFailed(job_id=job_id, error=error, reason="input_timeout")
-            result = await self._expire_input(
-                keys=[
-                    keys.job(job_id),
-                    keys.events(job_id),
-                    keys.live(job_id),
-                    keys.INPUT_DEADLINES,
-                ],
-                args=[
-                    job_id,
-                    event.model_dump_json(exclude={"id"}),
-                    self.settings.event_log_maxlen,
-                    self.settings.retention_seconds,
-                    event.ts.isoformat(),
-                    error,
-                ],
-            )
-            if result[0] == "expired":
                 failed.append(job_id)
         return failed
+
+    async def _due(self, index: str, now_ms: int) -> list[str]:
+        return cast(list[str], await self.redis.zrangebyscore(index, "-inf", now_ms))
+
+    async def _fail(
+        self,
+        script: AsyncScript,
+        job_id: str,
+        more_keys: list[str],
+        error: str,
+        reason: FailureReason,
+        *more_args: int,
+    ) -> list[Any]:
+        """Run a failing script for one job; the scripts share this key and argument layout."""
+        event = WorkflowFailed(job_id=job_id, error=error, reason=reason)
+        result: list[Any] = await script(
+            keys=[keys.job(job_id), keys.events(job_id), keys.live(job_id), *more_keys],
+            args=[
+                job_id,
+                event.model_dump_json(exclude={"id"}),
+                self.settings.event_log_maxlen,
+                self.settings.retention_seconds,
+                event.ts.isoformat(),
+                error,
+                *more_args,
+            ],
+        )
+        return result
 
     async def run_forever(self, interval: float) -> None:
         """Reap every ``interval`` seconds until cancelled; Redis outages only delay it."""

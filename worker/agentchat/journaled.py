@@ -54,11 +54,7 @@ class JournaledChatCompletionClient(ChatCompletionClient):
             return CreateResult.model_validate(recorded.value["result"])
         result = await self._inner.create(
             messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
+            **_options(tools, tool_choice, json_output, extra_create_args, cancellation_token),
         )
         await self._journal.record("model", fp, {"chunks": [], "result": _dump(result)})
         return result
@@ -83,14 +79,8 @@ class JournaledChatCompletionClient(ChatCompletionClient):
             yield CreateResult.model_validate(recorded.value["result"])
             return
         chunks: list[str] = []
-        async for item in self._inner.create_stream(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
-        ):
+        options = _options(tools, tool_choice, json_output, extra_create_args, cancellation_token)
+        async for item in self._inner.create_stream(messages, **options):
             if isinstance(item, CreateResult):
                 await self._journal.record("model", fp, {"chunks": chunks, "result": _dump(item)})
             else:
@@ -132,6 +122,22 @@ class JournaledChatCompletionClient(ChatCompletionClient):
     def model_info(self) -> ModelInfo:
         """Model info of the wrapped client."""
         return self._inner.model_info
+
+
+def _options(
+    tools: Sequence[Tool | ToolSchema],
+    tool_choice: ToolChoice,
+    json_output: bool | type[BaseModel] | None,
+    extra_create_args: Mapping[str, Any],
+    cancellation_token: CancellationToken | None,
+) -> dict[str, Any]:
+    return {
+        "tools": tools,
+        "tool_choice": tool_choice,
+        "json_output": json_output,
+        "extra_create_args": extra_create_args,
+        "cancellation_token": cancellation_token,
+    }
 
 
 def _dump(result: CreateResult) -> dict[str, Any]:
