@@ -72,9 +72,22 @@ class ConsoleSession:
             except KeyboardInterrupt:
                 if not self._keep_following():
                     return EXIT_OK
-            except ApiError as exc:  # refused for good (the job expired, the token was revoked)
-                self.console.print(f"[red]{escape(str(exc))}[/]")
-                return EXIT_UNAVAILABLE
+            except ApiError as exc:
+                if not self._skip_trimmed(exc):
+                    # Refused for good: the job expired, the token was revoked...
+                    self.console.print(f"[red]{escape(str(exc))}[/]")
+                    return EXIT_UNAVAILABLE
+
+    def _skip_trimmed(self, exc: ApiError) -> bool:
+        """A 410 (events older than the trimmed log): say so and go on after the gap."""
+        if exc.status_code != 410 or exc.resume_after is None:
+            return False
+        self.console.print(
+            "[yellow]Older events of this job were trimmed from its log; "
+            "showing the ones still kept.[/]"
+        )
+        self.cursor = exc.resume_after
+        return True
 
     async def _stream_until_question_or_end(self) -> Event:
         stream = self.provider.events(self.job_id, self.cursor, on_retry=self._on_retry)

@@ -17,11 +17,21 @@ class ApiUnreachable(Exception):
 class ApiError(Exception):
     """The API answered with an HTTP error; ``detail`` is its ``{"detail": ...}`` payload."""
 
-    def __init__(self, status_code: int, detail: Any, method: str = "", path: str = "") -> None:
+    def __init__(
+        self, status_code: int, detail: Any, method: str = "", path: str = "", body: Any = None
+    ) -> None:
         where = f"{method} {path}: " if method else ""
         super().__init__(f"{where}HTTP {status_code}: {describe(detail)}")
         self.status_code = status_code
         self.detail = detail
+        self.body = body
+        """The whole error body (some errors carry more than ``detail``)."""
+
+    @property
+    def resume_after(self) -> str | None:
+        """For a 410 (cursor older than the trimmed log): the oldest cursor that reads on."""
+        value = self.body.get("resume_after") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
 
     @property
     def message(self) -> str:

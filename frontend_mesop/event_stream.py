@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import Self
 
@@ -24,6 +25,9 @@ RetryHook = Callable[[BaseException, float], None]
 FIRST_DELAY = 0.1
 NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
+CURSOR_TOO_OLD = 4410
+"""The server's close code for a cursor older than the log's oldest event (trimmed)."""
+_RESUME_AFTER = re.compile(r"resume after (\d+-\d+)")
 
 
 def cursor_key(cursor: str) -> tuple[int, int]:
@@ -85,7 +89,12 @@ class EventStream:
                     await self.aclose()
                     raise  # 401, 403, 404, 422: retrying cannot help
                 await self._retry(exc)
-            except (ApiUnreachable, ConnectionClosed, _Reconnect, OSError) as exc:
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == CURSOR_TOO_OLD:
+                    await self.aclose()
+                    raise _cursor_too_old(exc.rcvd.reason, self.job_id) from exc
+                await self._retry(exc)
+            except (ApiUnreachable, _Reconnect, OSError) as exc:
                 await self._retry(exc)
             else:
                 if event is not None:
@@ -152,3 +161,10 @@ class EventStream:
         if conn is not None:
             with contextlib.suppress(ConnectionClosed, OSError):
                 await conn.close()
+
+
+def _cursor_too_old(reason: str, job_id: str) -> ApiError:
+    """The 410 a trimmed log means; ``resume_after`` is where reading can go on."""
+    found = _RESUME_AFTER.search(reason)
+    body = {"detail": reason, "resume_after": found.group(1) if found else None}
+    return ApiError(410, reason, "WS", f"/jobs/{job_id}/ws", body)

@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 """Largest event frame accepted (a job result can be large; websockets' default is 1 MiB)."""
+CLOSE_TIMEOUT = 1.0
+"""Seconds to wait for the server's side of a close handshake before dropping the connection.
+
+A consumer that stops early leaves unread frames: past websockets' ``max_queue`` the client stops
+reading, never sees the server's close frame, and would wait the full timeout (10 s by default)
+on every early exit (python-websockets/websockets#1555).
+"""
 SERVER_FRAMES = frozenset({"protocol_error", "pong"})
 """Frames the server sends that are not job events."""
 
@@ -47,6 +54,7 @@ async def connect_socket(
             url,
             additional_headers=auth_headers(token),
             open_timeout=timeout,
+            close_timeout=CLOSE_TIMEOUT,
             max_size=MAX_FRAME_BYTES,
         )
     except InvalidStatus as exc:

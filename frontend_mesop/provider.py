@@ -112,7 +112,10 @@ class FastAPIProvider:
         return JobList.model_validate(await self._call("GET", "/jobs", params=query))
 
     async def read_events(self, job_id: str, after: str = "0", limit: int = 1000) -> EventPage:
-        """The logged events after the cursor ``after`` (one page)."""
+        """The logged events after the cursor ``after`` (one page).
+
+        A cursor older than the (trimmed) log raises ``ApiError`` 410 with ``resume_after``.
+        """
         query = {"after": after, "limit": limit}
         data = await self._call("GET", _job_path(job_id, "events"), params=query)
         return EventPage.model_validate(data)
@@ -217,7 +220,9 @@ class FastAPIProvider:
         except httpx.TransportError as exc:
             raise ApiUnreachable(self.base_url, exc) from exc
         if response.status_code not in ok:
-            raise ApiError(response.status_code, _detail(response), method, path)
+            body = _body(response)
+            detail = body.get("detail", body) if isinstance(body, dict) else body
+            raise ApiError(response.status_code, detail, method, path, body)
         return response.json()
 
 
@@ -226,9 +231,8 @@ def _job_path(job_id: str, *rest: str) -> str:
     return "/".join(["/jobs", quote(job_id, safe=""), *rest])
 
 
-def _detail(response: httpx.Response) -> Any:
+def _body(response: httpx.Response) -> Any:
     try:
-        data = response.json()
+        return response.json()
     except ValueError:
         return response.text or response.reason_phrase
-    return data.get("detail", data) if isinstance(data, dict) else data

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import termios
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +20,7 @@ from cli.console import parse_params
 from cli.console_prompt import parse_choice
 from cli.redis_server import free_port
 from frontend_mesop import FastAPIProvider, SyncProvider
-from tests.support.stack import ROOT, RedisServer, api_server, wait_until
+from tests.support.stack import ROOT, RedisServer, api_server, celery_worker, wait_until
 
 Spawn = Callable[..., pexpect.spawn]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -83,6 +84,10 @@ def console(api_url: str, logs_dir: Path, request: pytest.FixtureRequest) -> Ite
             dimensions=(40, 200),
         )
         child.logfile_read = Tee(log)
+        # A terminal drops its pending output on Ctrl-C; keep it, to check what was printed.
+        attrs = termios.tcgetattr(child.child_fd)
+        attrs[3] |= termios.NOFLSH
+        termios.tcsetattr(child.child_fd, termios.TCSANOW, attrs)
         spawned.append(child)
         return child
 
@@ -191,17 +196,25 @@ def test_ctrl_c_detaches_and_attach_then_cancels(console: Spawn, sync: SyncProvi
 
     again = console("--attach", job_id)
     again.expect("message 0\r\n")  # replayed from the start
-    again.expect("message 50\r\n")
+    again.expect("message 5\r\n")
     again.sendintr()
     again.expect(_text("resume?"))
     again.sendline("resume")
-    again.expect("message 60\r\n")  # following on after resume
+    again.expect(f"message {_shown(again)[-1] + 5}\r\n")  # following on after resume
     again.sendintr()
     again.expect(_text("resume?"))
     again.sendline("cancel")
     again.expect("Cancelled by")
     assert _exit_code(again) == 1
     assert sync.get_job(job_id).status == JobStatus.CANCELLED
+    # Interrupted twice, yet every message was shown once, in order.
+    shown = _shown(again)
+    assert shown == list(range(len(shown))) and len(shown) > 10
+
+
+def _shown(child: pexpect.spawn) -> list[int]:
+    """The numbers of the chatty messages a child has printed so far."""
+    return [int(n) for n in re.findall(r"message (\d+)\r\n", child.logfile_read.plain)]
 
 
 def test_a_failed_job_exits_1(console: Spawn) -> None:
@@ -274,3 +287,23 @@ def test_the_token_comes_from_the_option_or_the_environment(
         settings = {"AGENTJOBS_API_URL": secured, "AGENTJOBS_TOKEN": "tok-bob"}
         by_env = _run_cli("chatty", "-p", "count=2", **settings)
         assert by_env.returncode == 0 and "Completed" in by_env.stdout
+
+
+def test_attach_to_a_trimmed_log_says_so_and_shows_the_rest(
+    isolated_db: str, logs_dir: Path
+) -> None:
+    with (
+        api_server(isolated_db, logs_dir / "api-console-trim.log") as api,
+        celery_worker(
+            isolated_db, logs_dir / "worker-console-trim.log", 1, AGENTJOBS_EVENT_LOG_MAXLEN="100"
+        ),
+    ):
+        sync = FastAPIProvider(api).sync()
+        job = sync.start_job("chatty", {"count": 1000})
+        wait_until(lambda: sync.get_job(job.job_id).status.is_terminal, 30, "the job's end")
+        attached = _run_cli("--attach", job.job_id, "--api-url", api)
+    assert attached.returncode == 0, attached.stdout
+    assert "Older events of this job were trimmed" in attached.stdout
+    shown = [int(n) for n in re.findall(r"message (\d+)\n", attached.stdout)]
+    assert shown[-1] == 999 and shown == list(range(shown[0], 1000)) and shown[0] > 0
+    assert "Completed" in attached.stdout

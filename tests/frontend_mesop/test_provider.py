@@ -16,7 +16,14 @@ from cli.redis_server import free_port
 from frontend_mesop import ApiError, ApiUnreachable, FastAPIProvider
 from frontend_mesop.event_stream import cursor_key
 from frontend_mesop.job_socket import auth_headers, ws_url
-from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
+from tests.support.stack import (
+    RedisServer,
+    api_server,
+    base_env,
+    celery_worker,
+    running,
+    wait_until,
+)
 from tests.support.tcp_proxy import tcp_proxy
 
 
@@ -282,3 +289,36 @@ async def test_a_token_is_sent_over_http_and_the_websocket(
         with pytest.raises(ApiError) as wrong_token:
             await wrong.get_job(job.job_id)
         assert wrong_token.value.status_code == 401
+
+
+TRIM_ENV = {"AGENTJOBS_EVENT_LOG_MAXLEN": "100"}
+"""About 100 events kept per job: most of a 1000-message job is trimmed from its log."""
+
+
+async def test_a_trimmed_log_is_a_410_that_says_where_to_resume(
+    isolated_db: str, logs_dir: Path
+) -> None:
+    with (
+        api_server(isolated_db, logs_dir / "api-provider-trim.log") as api,
+        celery_worker(isolated_db, logs_dir / "worker-provider-trim.log", 1, **TRIM_ENV),
+    ):
+        provider = FastAPIProvider(api)
+        job = await provider.start_job("chatty", {"count": 1000})
+        sync = provider.sync()
+        await asyncio.to_thread(
+            wait_until, lambda: sync.get_job(job.job_id).status.is_terminal, 30, "the job's end"
+        )
+        with pytest.raises(ApiError) as gone:
+            await provider.read_events(job.job_id)
+        assert gone.value.status_code == 410 and gone.value.resume_after is not None
+        with pytest.raises(ApiError) as closed:
+            async for _ in provider.events(job.job_id):
+                pass
+        assert closed.value.status_code == 410
+        assert closed.value.resume_after == gone.value.resume_after
+
+        resume_after = gone.value.resume_after
+        rest = [e.id async for e in provider.events(job.job_id, after=resume_after)]
+        kept = await provider.read_events(job.job_id, after=resume_after)
+        assert rest == [e.id for e in kept.events] and 100 <= len(rest) < 1000
+        assert kept.events[-1].type == "workflow_completed"
