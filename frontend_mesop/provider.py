@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
+from websockets.exceptions import ConnectionClosed
 
 from backend.protocol import (
     AnswerValue,
@@ -185,8 +186,8 @@ class FastAPIProvider:
                         event = parse_frame(raw)
                         if event is not None:
                             return event
-        except TimeoutError:
-            pass
+        except (TimeoutError, ConnectionClosed):
+            pass  # nothing yet, or the socket dropped: the next poll reads the log again
         return None
 
     # Plumbing.

@@ -322,3 +322,17 @@ async def test_a_trimmed_log_is_a_410_that_says_where_to_resume(
         kept = await provider.read_events(job.job_id, after=resume_after)
         assert rest == [e.id for e in kept.events] and 100 <= len(rest) < 1000
         assert kept.events[-1].type == "workflow_completed"
+
+
+def test_api_errors_read_well() -> None:
+    invalid = ApiError(
+        422,
+        [{"loc": ["body", "params", "turns"], "msg": "99 is greater than 10"}, "other"],
+        "POST",
+        "/jobs",
+    )
+    assert invalid.message == "body.params.turns: 99 is greater than 10; other"
+    assert str(invalid) == "POST /jobs: HTTP 422: body.params.turns: 99 is greater than 10; other"
+    assert invalid.resume_after is None
+    gone = ApiError(410, "cursor too old", body={"detail": "x", "resume_after": "5-1"})
+    assert gone.resume_after == "5-1"
