@@ -28,6 +28,8 @@ from backend.services import Services
 from backend.store import StoredEvent, cursor_key
 
 log = logging.getLogger(__name__)
+_PAGE = 1000
+"""Events read from the log at a time while catching up."""
 
 
 class FastAgencySession:
@@ -44,6 +46,7 @@ class FastAgencySession:
         self._last = "0"
         self._send_lock = asyncio.Lock()
         self._last_sent = asyncio.get_running_loop().time()
+        self._send_timeout = services.settings.socket_send_timeout_seconds
 
     async def run(self) -> None:
         """Relay until the run completes (close 1000) or the client leaves (the job goes on)."""
@@ -59,16 +62,25 @@ class FastAgencySession:
                 for task in (pump, reader):
                     task.cancel()
                 await asyncio.gather(pump, reader, return_exceptions=True)
-            if pump not in done:
+            ended = pump if pump in done else reader
+            error = ended.exception()
+            if isinstance(error, WebSocketDisconnect) or ended is reader:
                 log.info("job %s: FastAgency client left; the job goes on", self.job_id)
                 return
-            code, reason = status.WS_1000_NORMAL_CLOSURE, "workflow completed"
-            error = pump.exception()
-            if error is not None:
-                log.warning("job %s: FastAgency relay failed: %r", self.job_id, error)
-                code, reason = status.WS_1011_INTERNAL_ERROR, "job store unavailable"
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.websocket.close(code, reason)
+            code, reason = self._close_code(error)
+            # Bounded: closing a socket whose client stopped reading waits for buffer space too.
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+                async with asyncio.timeout(self._send_timeout):
+                    await self.websocket.close(code, reason)
+
+    def _close_code(self, error: BaseException | None) -> tuple[int, str]:
+        if error is None:
+            return status.WS_1000_NORMAL_CLOSURE, "workflow completed"
+        if isinstance(error, TimeoutError):
+            log.warning("job %s: closing a FastAgency socket that stopped reading", self.job_id)
+            return status.WS_1013_TRY_AGAIN_LATER, "client too slow: the job goes on"
+        log.warning("job %s: FastAgency relay failed: %r", self.job_id, error)
+        return status.WS_1011_INTERNAL_ERROR, "job store unavailable: the job goes on"
 
     async def _pump(self) -> None:
         async with self.services.relay.subscribe(self.job_id) as sub:
@@ -78,11 +90,15 @@ class FastAgencySession:
 
     async def _catch_up(self) -> bool:
         """Send the frames of every logged event after the last one; True once the run ended."""
-        events = await self.services.store.read_events(self.job_id, self._last, None)
-        for event in events:
-            if await self._send_event(event):
-                return True
-        return False
+        while True:
+            events = await self.services.store.read_events(self.job_id, self._last, _PAGE)
+            for event in events:
+                if await self._send_event(event):
+                    return True
+            if len(events) < _PAGE:
+                break
+        # A job whose log expired (or was deleted) never sends another event: stop waiting.
+        return await self.services.store.get(self.job_id) is None
 
     async def _forward_live(self, sub: Subscription) -> None:
         interval = self.services.settings.fastagency_keep_alive_seconds
@@ -109,7 +125,9 @@ class FastAgencySession:
         return event.is_terminal
 
     async def _send(self, frame: FastAgencyFrame) -> None:
-        async with self._send_lock:
+        # A send only waits while the client's buffer is full: past the timeout it stopped
+        # reading, and the TimeoutError ends the socket (1013), not the job.
+        async with asyncio.timeout(self._send_timeout), self._send_lock:
             await self.websocket.send_text(frame.model_dump_json())
             self._last_sent = asyncio.get_running_loop().time()
 
