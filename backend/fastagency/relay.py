@@ -32,6 +32,10 @@ _PAGE = 1000
 """Events read from the log at a time while catching up."""
 
 
+class SlowClient(Exception):
+    """A send waited past ``socket_send_timeout_seconds``: the client stopped reading."""
+
+
 class FastAgencySession:
     """The life of one FastAgency socket after its job was started."""
 
@@ -76,7 +80,7 @@ class FastAgencySession:
     def _close_code(self, error: BaseException | None) -> tuple[int, str]:
         if error is None:
             return status.WS_1000_NORMAL_CLOSURE, "workflow completed"
-        if isinstance(error, TimeoutError):
+        if isinstance(error, SlowClient):
             log.warning("job %s: closing a FastAgency socket that stopped reading", self.job_id)
             return status.WS_1013_TRY_AGAIN_LATER, "client too slow: the job goes on"
         log.warning("job %s: FastAgency relay failed: %r", self.job_id, error)
@@ -126,10 +130,13 @@ class FastAgencySession:
 
     async def _send(self, frame: FastAgencyFrame) -> None:
         # A send only waits while the client's buffer is full: past the timeout it stopped
-        # reading, and the TimeoutError ends the socket (1013), not the job.
-        async with asyncio.timeout(self._send_timeout), self._send_lock:
-            await self.websocket.send_text(frame.model_dump_json())
-            self._last_sent = asyncio.get_running_loop().time()
+        # reading, and SlowClient ends the socket (1013), not the job.
+        try:
+            async with asyncio.timeout(self._send_timeout), self._send_lock:
+                await self.websocket.send_text(frame.model_dump_json())
+        except TimeoutError:
+            raise SlowClient from None
+        self._last_sent = asyncio.get_running_loop().time()
 
     async def _read_answers(self) -> None:
         limit = self.services.settings.max_frame_bytes
