@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from backend import fastagency
 from backend.auth import Authenticator
@@ -23,6 +24,18 @@ from backend.settings import ApiSettings, get_api_settings
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid bearer token"}
 }
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON text (e.g. not UTF-8)"},
+    413: {"description": "The body is larger than the API accepts (AGENTJOBS_MAX_BODY_BYTES)"},
+}
+
+
+def _document_body_errors(router: APIRouter) -> None:
+    """Document the errors any route taking a JSON body may answer before it runs."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            for code, doc in _BODY_ERRORS.items():
+                route.responses.setdefault(code, doc)  # a route's own wording wins
 
 
 class FastAPIAdapter:
@@ -32,8 +45,10 @@ class FastAPIAdapter:
         self.settings = settings or get_api_settings()
         self.router = APIRouter(prefix=prefix, lifespan=self._lifespan)
         for module in (workflows, jobs, events):
+            _document_body_errors(module.router)
             self.router.include_router(module.router, responses=_UNAUTHORIZED)
         if self.settings.fastagency_routes:
+            _document_body_errors(fastagency.router)
             self.router.include_router(fastagency.router, responses=_UNAUTHORIZED)
         # Open on purpose: load balancers probe it; it shows no job data.
         self.router.include_router(health.router)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.adapter import FastAPIAdapter
+from backend.http_errors import install_http_error_handlers
 from backend.limits import BodySizeLimit
 from backend.logging_setup import configure_logging
 from backend.request_context import JobLogContext
@@ -24,6 +25,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.include_router(FastAPIAdapter(settings).router)
     app.include_router(metrics.router)  # open like /health: Prometheus scrapes without a token
+    install_http_error_handlers(app)
     app.add_middleware(JobLogContext)
     # Outermost but CORS: an oversized body is refused before any other layer reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -105,6 +105,10 @@ def cursor_key(cursor: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+MAX_SEQUENCE = 10**19 - 1
+"""The largest sequence number a cursor may carry (the API accepts 19 digits a half)."""
+
+
 class AnswerOutcome(StrEnum):
     """What happened to an answer."""
 
@@ -350,7 +354,8 @@ def _check_cursor(after: str, info: dict[str, Any]) -> None:
     if not first or first[1].get("t") == "job_queued":
         return
     ms, seq = cursor_key(first[0])
-    resume_after = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}"
+    # The id just below the first kept one (sequence numbers never reach 19 digits).
+    resume_after = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{MAX_SEQUENCE}"
     if cursor_key(after) < cursor_key(resume_after):
         raise CursorTooOld(after, resume_after)
 

@@ -16,7 +16,10 @@ from backend.store import CursorTooOld
 
 router = APIRouter(tags=["events"])
 
-CURSOR_PATTERN = r"^(0|\d{1,20}-\d{1,20})$"
+# 19 digits a half: always within the unsigned 64 bits Redis allows (a 20-digit number may not
+# be), and far past any real stream id (13-digit milliseconds, small sequence numbers). ASCII
+# digits only: \d would take any script's digits, which Redis refuses.
+CURSOR_PATTERN = r"^(0|[0-9]{1,19}-[0-9]{1,19})$"
 Cursor = Annotated[
     str, Query(pattern=CURSOR_PATTERN, description="Return events after this event id; 0 for all")
 ]

@@ -18,6 +18,8 @@ router = APIRouter(tags=["jobs"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such job (or not yours)"},
 }
+MAX_OFFSET = 1_000_000_000
+"""Past any real job list; a bound keeps Redis's 64-bit range arithmetic from overflowing."""
 
 
 @router.post(
@@ -52,7 +54,7 @@ async def create_job(
 async def list_jobs(
     services: ServicesDep,
     user: CurrentUser,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
     """The caller's jobs, newest first."""

@@ -35,5 +35,5 @@ def test_a_cursor_older_than_the_trimmed_log_is_refused(cursor: str) -> None:
 def test_the_resume_point_below_a_first_sequence_number_of_zero() -> None:
     with pytest.raises(CursorTooOld) as caught:
         _check_cursor("0", _info(("10-0", {"t": "text_message"})))
-    assert caught.value.resume_after == f"9-{2**64 - 1}"
+    assert caught.value.resume_after == "9-9999999999999999999"
     _check_cursor(caught.value.resume_after, _info(("10-0", {"t": "text_message"})))

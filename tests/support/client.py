@@ -64,7 +64,12 @@ class JobSocket:
 
 
 @asynccontextmanager
-async def job_socket(api_url: str, job_id: str, after: str = "0") -> AsyncIterator[JobSocket]:
-    """Open a job's WebSocket for the block."""
-    async with connect(ws_url(api_url, job_id, after), open_timeout=10) as conn:
+async def job_socket(
+    api_url: str, job_id: str, after: str = "0", token: str | None = None
+) -> AsyncIterator[JobSocket]:
+    """Open a job's WebSocket for the block (with a bearer ``token`` when given)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with connect(
+        ws_url(api_url, job_id, after), additional_headers=headers, open_timeout=10
+    ) as conn:
         yield JobSocket(conn)
