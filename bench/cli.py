@@ -1,0 +1,165 @@
+"""``python -m bench``: start a private stack, run the benchmarks, print the table, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.fanout import bench_fanout
+from bench.profiling import profiled
+from bench.relay_latency import bench_relay_latency
+from bench.report import table, write_json
+from bench.resume import bench_resume
+from bench.stack import BenchEnv, Stack, StackSpec
+from bench.start_latency import bench_start_latency
+from bench.throughput import bench_throughput
+from bench.waiting_jobs import bench_waiting_jobs
+from tests.support.stack import ROOT, redis_server
+
+RESULTS = ROOT / "bench" / "results"
+LOGS = ROOT / ".run" / "bench-logs"
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: ``shared`` ones run on the default stack, the others start their own."""
+
+    name: str
+    run: Callable[[BenchEnv, Stack | None], dict[str, Any]]
+    shared: bool
+
+
+BENCHMARKS = [
+    Benchmark("start_latency", bench_start_latency, shared=True),
+    Benchmark("relay_latency", bench_relay_latency, shared=True),
+    Benchmark("throughput", bench_throughput, shared=True),
+    Benchmark("fanout", bench_fanout, shared=True),
+    Benchmark("waiting_jobs", bench_waiting_jobs, shared=False),
+    Benchmark("resume", bench_resume, shared=False),
+]
+NAMES = [b.name for b in BENCHMARKS]
+DEFAULT_STACK = StackSpec()
+"""One worker with the default 32 threads, one API: what ``agentjobs up`` runs."""
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run (CI)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"run only these (repeat or comma-separate): {', '.join(NAMES)}",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="JSON path (default bench/results/latest.json, or quick.json with --quick)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the API and workers into DIR",
+    )
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(NAMES))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
+    args.only = chosen or NAMES
+    args.out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    return args
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were taken on."""
+    model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")),
+            platform.processor(),
+        )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit,
+    }
+
+
+def _run_all(args: argparse.Namespace, env: BenchEnv) -> tuple[dict[str, Any], dict[str, str]]:
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    with ExitStack() as shared:
+        stack: Stack | None = None
+        for bench in BENCHMARKS:
+            if bench.name not in args.only:
+                continue
+            if not bench.shared:
+                shared.close()  # the default stack is done: free its processes' CPU and memory
+                stack = None
+            elif stack is None:
+                stack = shared.enter_context(env.stack(DEFAULT_STACK, "default", profile=False))
+            print(f"-- {bench.name} ...", flush=True)
+            began = time.perf_counter()
+            pids = {} if stack is None else {"api": stack.api_pid, "worker": stack.workers[0].pid}
+            try:
+                with profiled(pids, env.profile_dir if bench.shared else None, bench.name):
+                    results[bench.name] = bench.run(env, stack)
+            except Exception as exc:
+                traceback.print_exc()
+                errors[bench.name] = f"{type(exc).__name__}: {exc}"
+            print(f"   {time.perf_counter() - began:.1f} s", flush=True)
+    return results, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks; 0 when every one of them ran (targets do not decide it)."""
+    args = _parse(argv)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "quick": args.quick,
+        "machine": machine(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="agentjobs-bench-") as workdir,
+        redis_server(Path(workdir)) as server,
+    ):
+        env = BenchEnv(server, LOGS, args.quick, args.profile)
+        began = time.perf_counter()
+        results, errors = _run_all(args, env)
+    meta["seconds"] = round(time.perf_counter() - began, 1)
+    meta["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    write_json(args.out, meta, results, errors)
+    print()
+    print(table(results))
+    for name, error in errors.items():
+        print(f"FAILED {name}: {error}")
+    print(
+        f"\nload average before/after: {meta['load_average_before']} / "
+        f"{meta['load_average_after']}; logs in {LOGS}; JSON in {args.out}"
+    )
+    return 1 if errors else 0
