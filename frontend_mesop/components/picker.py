@@ -47,7 +47,7 @@ def _card(card: WorkflowCard, chosen: bool) -> None:
             cursor="pointer",
         ),
     ):
-        me.text(card.name, style=me.Style(font_weight=700, color=st.INK))
+        me.text(card.name, style=me.Style(font_weight=700, color=st.INK, overflow_wrap="anywhere"))
         me.text(
             card.description, style=me.Style(color=st.MUTED, font_size=14, margin=me.Margin(top=4))
         )

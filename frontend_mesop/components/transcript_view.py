@@ -71,7 +71,21 @@ def _bubble(item: Item, *, narrow: bool) -> None:
             if suffix:
                 me.text(suffix, style=me.Style(color=st.MUTED, font_size=12, font_style="italic"))
         with me.box(classes="aj-body", style=me.Style(overflow_wrap="anywhere")):
-            me.markdown(item.text)
+            me.markdown(chat_markdown(item.text))
+
+
+def chat_markdown(text: str) -> str:
+    """Markdown that keeps a chat message's single line breaks (plain Markdown joins them).
+
+    Agents write lists and plans one line at a time; lines inside code fences stay as written.
+    """
+    lines: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        lines.append(line if fenced or not line.strip() else line + "  ")
+    return "\n".join(lines)
 
 
 def _answer(item: Item, *, narrow: bool) -> None:
@@ -171,6 +185,6 @@ def final_banner(item: Item) -> None:
     ):
         me.text(title, style=me.Style(font_weight=700, font_size=16))
         with me.box(classes="aj-body", style=me.Style(color=st.INK, overflow_wrap="anywhere")):
-            me.markdown(item.text)
+            me.markdown(chat_markdown(item.text))
         if item.detail:
             me.text(item.detail, style=me.Style(font_size=13, white_space="pre-wrap"))
