@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.stack import RedisServer, api_server
-from tests.support.ui import open_picker, screenshot, start_workflow, ui_server
+from tests.support.ui import open_picker, screenshot, shown_messages, start_workflow, ui_server
 
 
 def test_several_choices_are_ticked_then_sent(page: Page, ui_url: str, api_url: str) -> None:
@@ -81,3 +82,21 @@ def test_readable_in_a_400_px_window(browser: Browser, ui_url: str, tmp_path: Pa
         screenshot(page, tmp_path, "02-narrow-chat")
     finally:
         context.close()
+
+
+def test_a_failure_shows_its_reason_and_the_job_list_re_attaches(page: Page, ui_url: str) -> None:
+    open_picker(page, ui_url)
+    job_id = start_workflow(page, "failing")
+    final = page.locator(".aj-final-failed")
+    expect(final).to_contain_text("Failed: the workflow raised an error")
+    expect(final).to_contain_text("the workflow broke on purpose")
+    expect(page.locator(".aj-status-badge")).to_have_text("Failed")
+
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".aj-picker")).to_be_visible()
+    expect(page).not_to_have_url(re.compile("job="))
+
+    page.locator(f".aj-job:has-text('{job_id[:8]}')").click()
+    expect(page).to_have_url(re.compile(f"job={job_id}"))
+    expect(page.locator(".aj-final-failed")).to_have_count(1)
+    assert shown_messages(page) == ["about to fail"]
