@@ -91,7 +91,10 @@ class LiveRelay:
             pending = self._confirmations.get(channel)
         try:
             if pending is not None:
-                await asyncio.wait_for(asyncio.shield(pending), _CONFIRM_TIMEOUT)
+                # Not wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+                # future completes, and the socket's pump would then never stop.
+                async with asyncio.timeout(_CONFIRM_TIMEOUT):
+                    await asyncio.shield(pending)
             yield sub
         finally:
             async with self._lock:
