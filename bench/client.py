@@ -41,7 +41,11 @@ def run(main: Coroutine[Any, Any, T]) -> T:
 
 def http_client(api_url: str, connections: int = 100) -> httpx.AsyncClient:
     """An HTTP client for the API, keeping up to ``connections`` connections alive."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # Idle connections expire before uvicorn's 5 s keep-alive timeout closes them: a request sent
+    # on a connection the server is closing at that moment fails with ReadError.
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2
+    )
     return httpx.AsyncClient(base_url=api_url, timeout=60, limits=limits)
 
 
