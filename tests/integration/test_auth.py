@@ -102,6 +102,19 @@ ROUTES = [
         checks=lambda b: b["status"] in ("running", "awaiting_input", "succeeded"),
     ),
     Route("POST", "/jobs/{job_id}/cancel", checks=lambda b: b["status"] == "cancelled"),
+    Route(
+        "GET",
+        "/fastagency/discovery",
+        on_job=False,
+        checks=lambda b: "whoami" in {w["name"] for w in b},
+    ),
+    Route(
+        "POST",
+        "/fastagency/initiate_workflow",
+        body=lambda _rid: {"workflow_name": "chatty", "workflow_uuid": "0" * 32, "params": {}},
+        on_job=False,
+        checks=lambda b: b["user_id"] == "alice",
+    ),
 ]
 JOB_ROUTES = [route for route in ROUTES if route.on_job]
 PUBLIC_PATHS = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -132,6 +145,8 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
         if route.path not in PUBLIC_PATHS
     }
     covered = {(route.method, route.path) for route in ROUTES} | {("WS", "/jobs/{job_id}/ws")}
+    # FastAgency's socket and double-slash discovery: tests/integration/test_fastagency_auth.py.
+    covered |= {("WS", "/fastagency/ws"), ("GET", "//fastagency/discovery")}
     # HEAD comes with GET in Starlette; it is covered by the same dependency.
     assert {(m, p) for m, p in served if m != "HEAD"} == covered
 
