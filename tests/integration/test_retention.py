@@ -35,17 +35,17 @@ def store(isolated_db: str) -> Iterator[redis.Redis]:
 
 
 async def test_a_cursor_older_than_the_trimmed_log_is_refused_clearly(
-    isolated_db: str, logs_dir: Path
+    isolated_db: str, tmp_path: Path
 ) -> None:
-    with api_server(isolated_db, logs_dir / "api-trim.log", **ENV) as api:
+    with api_server(isolated_db, tmp_path / "api-trim.log", **ENV) as api:
         async with httpx.AsyncClient(base_url=api, timeout=30) as http:
             # Publish the catalog, then queue the job with no worker: its log starts untrimmed.
-            with celery_worker(isolated_db, logs_dir / "worker-trim-catalog.log", concurrency=1):
+            with celery_worker(isolated_db, tmp_path / "worker-trim-catalog.log", concurrency=1):
                 pass
             job_id = await start_job(http, "chatty", count=MESSAGES)
             [queued] = (await http.get(f"/jobs/{job_id}/events")).json()["events"]
             async with job_socket(api, job_id, after=queued["id"]) as watcher:
-                with celery_worker(isolated_db, logs_dir / "worker-trim.log", **ENV):
+                with celery_worker(isolated_db, tmp_path / "worker-trim.log", **ENV):
                     end = await watcher.until_end()
             assert end["type"] == "workflow_completed"
             # A watcher that keeps up gets every event, however much of the log was trimmed.
@@ -73,15 +73,15 @@ async def test_a_cursor_older_than_the_trimmed_log_is_refused_clearly(
             async with job_socket(api, job_id, after=resume_after) as late:
                 await late.until_end()
             assert late.events == kept
-    assert "Traceback" not in (logs_dir / "api-trim.log").read_text()
+    assert "Traceback" not in (tmp_path / "api-trim.log").read_text()
 
 
 async def test_finished_jobs_expire_after_the_retention_period_and_running_ones_never(
-    isolated_db: str, logs_dir: Path, store: redis.Redis
+    isolated_db: str, tmp_path: Path, store: redis.Redis
 ) -> None:
     with (
-        celery_worker(isolated_db, logs_dir / "worker-retention.log", **ENV),
-        api_server(isolated_db, logs_dir / "api-retention.log", **ENV) as api,
+        celery_worker(isolated_db, tmp_path / "worker-retention.log", **ENV),
+        api_server(isolated_db, tmp_path / "api-retention.log", **ENV) as api,
     ):
         async with httpx.AsyncClient(base_url=api, timeout=30) as http:
             finished = await start_job(http, "chatty", count=3)

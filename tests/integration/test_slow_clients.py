@@ -63,12 +63,12 @@ def _delay(event: dict[str, Any]) -> float:
 
 
 async def test_a_stalled_client_delays_nobody_and_resumes_from_its_cursor(
-    isolated_db: str, logs_dir: Path
+    isolated_db: str, tmp_path: Path
 ) -> None:
     env = {"AGENTJOBS_SOCKET_SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT)}
     with (
-        celery_worker(isolated_db, logs_dir / "worker-slow-clients.log", concurrency=2),
-        api_server(isolated_db, logs_dir / "api-slow-clients.log", **env) as api,
+        celery_worker(isolated_db, tmp_path / "worker-slow-clients.log", concurrency=2),
+        api_server(isolated_db, tmp_path / "api-slow-clients.log", **env) as api,
     ):
         async with httpx.AsyncClient(base_url=api, timeout=30) as http:
             job_id = await start_job(http, "chatty", count=MESSAGES, size=SIZE)
@@ -100,6 +100,6 @@ async def test_a_stalled_client_delays_nobody_and_resumes_from_its_cursor(
             async with job_socket(api, job_id, after=seen[-1]["id"]) as resumed:
                 await resumed.until_end()
             assert seen + resumed.events == full
-        log = (logs_dir / "api-slow-clients.log").read_text()
+        log = (tmp_path / "api-slow-clients.log").read_text()
         assert "closing a socket whose client stopped reading" in log
         assert "Traceback" not in log
