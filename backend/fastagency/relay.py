@@ -110,7 +110,10 @@ class FastAgencySession:
         while True:
             idle_left = self._last_sent + interval - loop.time()
             try:
-                event = await asyncio.wait_for(sub.get(), max(idle_left, 0.0))
+                # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation
+                # that races the result, and this task would outlive its socket.
+                async with asyncio.timeout(max(idle_left, 0.0)):
+                    event = await sub.get()
             except TimeoutError:
                 # Silence past the interval (a human thinking, a slow model): show we are alive.
                 await self._send(KeepAliveFrame(workflow_uuid=self.job_id))

@@ -103,7 +103,8 @@ async def _receive_init(websocket: WebSocket, services: Services) -> InitiateWor
     """The client's first frame, or None after refusing it (error frame, close)."""
     timeout = services.settings.fastagency_init_timeout_seconds
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), timeout)
+        async with asyncio.timeout(timeout):
+            text = await websocket.receive_text()
     except WebSocketDisconnect:
         return None
     except TimeoutError:
