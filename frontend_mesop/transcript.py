@@ -30,9 +30,9 @@ from backend.protocol import (
     WorkflowStarted,
 )
 
-MAX_ITEMS = 300
+MAX_ITEMS = 200
 """Items kept in the page; older ones are dropped (the API keeps the whole log)."""
-MAX_TEXT = 20_000
+MAX_TEXT = 8_000
 """Characters kept per item: state is sent to the browser on every event."""
 
 FAILURE_TEXT = {
