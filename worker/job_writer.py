@@ -95,6 +95,7 @@ class JobWriter:
         """Seconds to hold a waiting job before suspending it (None: never suspend)."""
         self._state_hook = state_hook
         self._seq = 0
+        self._emit_lock = asyncio.Lock()
         self._start = redis.register_script(lua.START)
         self._emit = redis.register_script(lua.EMIT)
         self._renew = redis.register_script(lua.RENEW_LEASE)
@@ -143,8 +144,12 @@ class JobWriter:
 
         Events an earlier attempt already logged (a replay) are dropped; the cursor is then "".
         """
-        seq, self._seq = self._seq, self._seq + 1
-        cursor = await self._write(event, kind, {}, seq)
+        # Agent code emits from several tasks (a team's stream reader, a UserProxyAgent's input
+        # function): numbering and writing under one lock keeps the log in numbering order, so
+        # the replay check never mistakes a late write for one already logged.
+        async with self._emit_lock:
+            seq, self._seq = self._seq, self._seq + 1
+            cursor = await self._write(event, kind, {}, seq)
         if kind == "request" and cursor:
             pending = json.loads(event.model_dump_json())
             pending["id"] = cursor

@@ -167,7 +167,8 @@ async def test_lost_workers_resume_learning_chats_without_repeating_model_calls(
     api: str, isolated_db: str, logs_dir: Path, model: FakeOpenAI
 ) -> None:
     model.delay = 0.3
-    env = {**_model_env(model), "AGENTJOBS_LEASE_SECONDS": "1.5"}
+    # A lease long enough that a busy machine never starves a healthy worker out of its job.
+    env = {**_model_env(model), "AGENTJOBS_LEASE_SECONDS": "3"}
     with ExitStack() as workers:
 
         def add_worker(n: int) -> None:
@@ -191,15 +192,17 @@ async def test_lost_workers_resume_learning_chats_without_repeating_model_calls(
                 add_worker(run + 2)
                 assert end["type"] == "workflow_completed", end
                 record = (await http.get(f"/jobs/{job_id}")).json()
-                assert record["attempt"] == 2
+                resumes = record["attempt"] - 1
+                assert resumes >= 1
                 events = await _events(http, job_id)
                 _assert_one_transcript(events)
                 agent_messages = [
                     e for e in events if e["type"] == "text_message" and e["sender"] != "agentjobs"
                 ]
                 assert len(agent_messages) == 4  # the same as an uninterrupted run
-                # Each journaled call was served once; only the one in flight ran twice.
-                assert len(model.requests) - before == 5
+                # Each journaled call was served once; only a call in flight when a worker was
+                # lost ran again (one per resume; one in all unless the machine starved a lease).
+                assert len(model.requests) - before == 4 + resumes
 
 
 @pytest.mark.parametrize(

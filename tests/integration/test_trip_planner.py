@@ -40,3 +40,22 @@ async def test_trip_planner_answers_over_http_and_shows_tool_calls(
     assert "Tokyo" in results[0]["content"] and results[0]["is_error"] is False
     assert any(e["type"] == "progress" for e in ws.events)
     assert (await http.get(f"/jobs/{job_id}")).json()["status"] == "succeeded"
+
+
+async def test_every_tool_call_is_logged_when_agents_emit_concurrently(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    """The team's stream reader and the Traveler's question emit from different tasks; no event
+    may be lost between them (it once was, to the replay check, in about 4 runs of 10)."""
+    for _ in range(10):
+        job_id = await start_job(http, "trip_planner")
+        async with job_socket(api_url, job_id) as ws:
+            choice = await ws.until("multiple_choice")
+            await ws.send({"type": "input", "request_id": choice["request_id"], "value": "Paris"})
+            question = await ws.until("text_input")
+            await ws.send({"type": "input", "request_id": question["request_id"], "value": "ok"})
+            await ws.until_end()
+        types = [e["type"] for e in ws.events]
+        assert types.count("tool_call") == 1 and types.count("tool_result") == 1, types
+        logged = (await http.get(f"/jobs/{job_id}/events")).json()["events"]
+        assert [e["id"] for e in logged] == [e["id"] for e in ws.events]
