@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     LOGS.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {
-        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
         "quick": args.quick,
         "machine": machine(),
         "load_average_before": [round(x, 2) for x in os.getloadavg()],

@@ -69,6 +69,8 @@ METRICS = [
     Metric("throughput", "jobs_per_s", "finished jobs", "/s"),
     Metric("throughput", "noop.per_s", "bare Celery no-op tasks", "/s"),
     Metric("throughput", "ratio", "jobs / no-op tasks", "", 0.5, at_least=True),
+    Metric("throughput", "cpu_ms_per_job_total", "CPU per job (API+worker+Redis+client)", "ms"),
+    Metric("throughput", "noop.cpu_ms_per_task_total", "CPU per no-op task (all processes)", "ms"),
 ]
 for _variant in ("threads", "suspended"):
     METRICS += [

@@ -80,6 +80,7 @@ def _noop_rate(env: BenchEnv, stack: Stack, tasks: int) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "per_s": round(tasks / seconds, 1),
         "cpu_ms_per_task": cpu,
+        "cpu_ms_per_task_total": round(sum(cpu.values()), 3),
     }
 
 
@@ -108,6 +109,8 @@ def bench_throughput(env: BenchEnv, stack: Stack | None) -> dict[str, Any]:
         "jobs_per_s": round(jobs_per_s, 1),
         "job_latency_ms": summary(latencies),
         "cpu_ms_per_job": cpu,
+        # Robust to a busy machine (unlike the rates): what one job costs all processes.
+        "cpu_ms_per_job_total": round(sum(cpu.values()), 3),
         "worker_concurrency": stack.spec.concurrency,
         "noop": noop,
         "ratio": round(jobs_per_s / noop["per_s"], 3),
