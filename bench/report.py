@@ -162,6 +162,16 @@ def table(results: Results) -> str:
     return "\n".join(line.rstrip() for line in text)
 
 
+def markdown(results: Results) -> str:
+    """The results as a Markdown table (for docs/benchmarks.md)."""
+    lines = ["| benchmark | metric | value | target | met |", "|---|---|---|---|---|"]
+    for row in rows(results):
+        met = "" if row.met is None else ("met" if row.met else "**not met**")
+        target = f"{row.target} {row.unit}".rstrip() if row.target else ""
+        lines.append(f"| {row.benchmark} | {row.metric} | {_value(row)} | {target} | {met} |")
+    return "\n".join(lines)
+
+
 def write_json(path: Path, meta: dict[str, Any], results: Results, errors: dict[str, str]) -> None:
     """Write everything measured, and each target's verdict, as one JSON document."""
     targets = [asdict(row) for row in rows(results) if row.met is not None]
@@ -179,3 +189,15 @@ def _no_nan(value: Any) -> Any:
     if isinstance(value, list):
         return [_no_nan(v) for v in value]
     return value
+
+
+def main() -> None:
+    """``python -m bench.report [JSON]``: print a results file as a Markdown table."""
+    import sys
+
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench/results/latest.json")
+    print(markdown(json.loads(path.read_text())["results"]))
+
+
+if __name__ == "__main__":
+    main()
