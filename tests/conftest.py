@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import redis
 
 from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
 
-LOGS = Path(__file__).resolve().parents[1] / ".run" / "test-logs"
+# One folder per test run: concurrent runs on one machine must not read each other's logs.
+LOGS = Path(__file__).resolve().parents[1] / ".run" / "test-logs" / f"run-{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
