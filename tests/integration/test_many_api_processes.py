@@ -52,7 +52,7 @@ class ApiProcesses:
         [self._pids[index]] = [
             child.pid
             for child in psutil.Process().children()
-            if str(self.ports[index]) in child.cmdline()
+            if _serves_port(child, self.ports[index])
         ]
 
     def kill(self, index: int) -> None:
@@ -63,6 +63,14 @@ class ApiProcesses:
     def stop_all(self) -> None:
         for stack in self._stacks:
             stack.close()
+
+
+def _serves_port(process: psutil.Process, port: int) -> bool:
+    """True for the API process started on ``port`` (other children may be gone already)."""
+    try:
+        return str(port) in process.cmdline()
+    except psutil.Error:
+        return False
 
 
 @pytest.fixture
