@@ -29,7 +29,7 @@ from bench.throughput import bench_throughput
 from bench.waiting_jobs import bench_waiting_jobs
 from tests.support.stack import ROOT, redis_server
 
-RESULTS = ROOT / "bench" / "results"
+LATEST = ROOT / "bench" / "results" / "latest.json"
 LOGS = ROOT / ".run" / "bench-logs"
 
 
@@ -68,7 +68,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        help="JSON path (default bench/results/latest.json, or quick.json with --quick)",
+        help="JSON path (default bench/results/latest.json; .run/bench-quick.json with --quick)",
     )
     parser.add_argument(
         "--profile",
@@ -82,7 +82,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     args.only = chosen or NAMES
-    args.out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    # Only full runs update the committed results; smoke runs stay out of git.
+    args.out = args.out or (ROOT / ".run" / "bench-quick.json" if args.quick else LATEST)
     return args
 
 
