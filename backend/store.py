@@ -14,9 +14,11 @@ from enum import StrEnum
 from typing import Any, cast
 
 from pydantic import TypeAdapter
+from redis import __version__ as redis_version
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.driver_info import DriverInfo
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -44,6 +46,9 @@ Requeue = Callable[[str, str], Awaitable[None]]
 _PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
 
 
+_DRIVER_INFO = DriverInfo(lib_version=redis_version)
+
+
 def connect(settings: RedisSettings) -> Redis:
     """A client whose pool waits for a free connection instead of failing when all are busy."""
     pool = BlockingConnectionPool.from_url(
@@ -60,6 +65,9 @@ def connect(settings: RedisSettings) -> Redis:
         # Ride out a short outage or a Redis restart: reconnect and retry for ~10 s in all.
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=8),
         retry_on_error=[RedisConnectionError],
+        # Built once: without it redis-py looks its own version up for every new connection,
+        # which a profile showed as ~15% of worker CPU (each run opens a fresh pool).
+        driver_info=_DRIVER_INFO,
     )
     return Redis(connection_pool=pool)
 
