@@ -59,5 +59,7 @@ def isolated_db(redis_srv: RedisServer) -> Iterator[str]:
 @pytest.fixture
 async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the API."""
-    async with httpx.AsyncClient(base_url=api_url, timeout=10) as client:
+    # Idle connections close before uvicorn's 5 s keep-alive does, so none is reused as it dies.
+    limits = httpx.Limits(keepalive_expiry=1)
+    async with httpx.AsyncClient(base_url=api_url, timeout=10, limits=limits) as client:
         yield client

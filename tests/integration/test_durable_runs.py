@@ -276,7 +276,10 @@ async def _start_waiting(http: httpx.AsyncClient, api: str, count: int, total: i
 async def test_a_thousand_waiting_jobs_on_four_threads(isolated_db: str, logs_dir: Path) -> None:
     env = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0"}
     with api_server(isolated_db, logs_dir / "api-thousand.log", **env) as api:
-        async with httpx.AsyncClient(base_url=api, timeout=30) as http:
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: the long waits
+        # below would otherwise leave a pool of connections the server is closing.
+        limits = httpx.Limits(keepalive_expiry=1)
+        async with httpx.AsyncClient(base_url=api, timeout=30, limits=limits) as http:
             log = logs_dir / "worker-thousand-1.log"
             with celery_worker(isolated_db, log, 4, **DURABLE) as worker:
                 ids = await _start_waiting(http, api, 100, 100)
