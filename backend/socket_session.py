@@ -93,10 +93,7 @@ class SocketSession:
         if isinstance(error, WebSocketDisconnect) or (ended is reader and error is None):
             return  # the client left
         code, reason = self._close_code(error)
-        # Bounded: closing a socket whose client stopped reading waits for buffer space too.
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
-            async with asyncio.timeout(self._send_timeout):
-                await self.websocket.close(code, reason)
+        await close_within(self.websocket, code, reason, self._send_timeout)
 
     def _close_code(self, error: BaseException | None) -> tuple[int, str]:
         """The close code and reason for how the socket's work ended."""
@@ -218,3 +215,14 @@ def _describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     return f"invalid frame: {where}: {first['msg']}" if where else f"invalid frame: {first['msg']}"
+
+
+async def close_within(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:
+    """Close a socket, giving up after ``timeout`` seconds.
+
+    Closing waits for buffer space like any send, so a client that stopped reading would
+    otherwise hold the close forever.
+    """
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+        async with asyncio.timeout(timeout):
+            await websocket.close(code, reason)

@@ -11,7 +11,6 @@ subscription and two idle tasks here, never a thread.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from redis.exceptions import RedisError
@@ -25,6 +24,7 @@ from backend.fastagency.translate import FrameTranslator, answer_value, error_fr
 from backend.logging_setup import job_context
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
+from backend.socket_session import close_within
 from backend.store import StoredEvent, cursor_key
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,7 @@ class FastAgencySession:
                 log.info("job %s: FastAgency client left; the job goes on", self.job_id)
                 return
             code, reason = self._close_code(error)
-            # Bounded: closing a socket whose client stopped reading waits for buffer space too.
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
-                async with asyncio.timeout(self._send_timeout):
-                    await self.websocket.close(code, reason)
+            await close_within(self.websocket, code, reason, self._send_timeout)
 
     def _close_code(self, error: BaseException | None) -> tuple[int, str]:
         if error is None:
