@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-import redis
 from celery.signals import setup_logging, task_postrun, task_prerun
-from redis.exceptions import RedisError
 
 from backend import keys
 from backend.logging_setup import bind_job, clear_job, configure_logging
 from worker.settings import get_worker_settings
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache
-def _client() -> redis.Redis:
-    url = get_worker_settings().redis_url
-    pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=4, timeout=10, decode_responses=True, socket_connect_timeout=5
-    )
-    return redis.Redis(connection_pool=pool)
 
 
 class TaskLineFilter(logging.Filter):
@@ -54,13 +42,8 @@ def on_task_start(task: Any = None, args: Any = None, **_: Any) -> None:
     clear_job()  # the pool's thread may still hold the previous task's job
     if getattr(task, "name", None) != keys.RUN_WORKFLOW_TASK or not args:
         return
-    job_id = str(args[0])
-    workflow = str(args[1]) if len(args) > 1 else None
-    try:
-        user = cast(str | None, _client().hget(keys.job(job_id), "user"))
-    except (RedisError, OSError):
-        user = None  # the runner will say Redis is unreachable; logging must not fail the task
-    bind_job(job_id=job_id, workflow=workflow, user=user)
+    # The user joins once the run has read the job (no extra Redis call per task).
+    bind_job(job_id=str(args[0]), workflow=str(args[1]) if len(args) > 1 else None)
 
 
 @task_postrun.connect  # type: ignore[untyped-decorator]

@@ -25,10 +25,15 @@ log = logging.getLogger(__name__)
 
 @lru_cache
 def _client() -> redis.Redis:
-    """A small synchronous pool for the signal handlers (they run in the pool's threads)."""
-    url = get_worker_settings().redis_url
+    """A synchronous pool for the signal handler, which runs in every thread of the worker's
+    pool: as many connections as threads, so a burst of job ends never queues for one."""
+    settings = get_worker_settings()
     pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=4, timeout=10, decode_responses=True, socket_connect_timeout=5
+        settings.redis_url,
+        max_connections=settings.concurrency,
+        timeout=10,
+        decode_responses=True,
+        socket_connect_timeout=5,
     )
     return redis.Redis(connection_pool=pool)
 

@@ -8,14 +8,15 @@ import json
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from backend.logging_setup import bind_job
 from backend.protocol import JobRecord
-from backend.store import connect
 from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook, Suspended
 from worker.journal import Journal, Nondeterministic
 from worker.registry import Workflows
@@ -36,10 +37,12 @@ class RunOutcome:
     """``succeeded``, ``failed``, ``cancelled`` or ``skipped`` (never started by this run)."""
     result: Any = None
     error: str | None = None
+    user: str | None = None
+    """Whose job it is, once the run started it (for the task's log lines)."""
 
 
 class JobRunner:
-    """Runs jobs for one worker process; each run gets its own event loop and Redis client."""
+    """Runs jobs for one worker process, on the event loop and Redis client it is given."""
 
     def __init__(
         self,
@@ -53,33 +56,32 @@ class JobRunner:
         self.worker_name = worker_name
         self.active = active
 
-    async def run(self, job_id: str, workflow: str, state_hook: StateHook) -> RunOutcome:
+    async def run(
+        self, redis: Redis, job_id: str, workflow: str, state_hook: StateHook
+    ) -> RunOutcome:
         """Run (or replay and resume) the job ``job_id``; never raises for workflow failures."""
-        redis = connect(self.settings.model_copy(update={"redis_max_connections": 8}))
         registered = self.registry.get(workflow)
-        try:
-            writer = JobWriter(
-                redis,
-                self.settings,
-                job_id,
-                token=uuid.uuid4().hex,
-                lease_ms=int(self.settings.lease_seconds * 1000),
-                state_hook=state_hook,
-                suspend_after=self.settings.suspend_after_seconds,
-            )
-            policy = registered.on_worker_lost if registered else "fail"
-            outcome, record = await writer.start(workflow, self.worker_name, policy)
-            if outcome is StartOutcome.FINISHED:
-                log.info("job %s was cancelled before it started", job_id)
-                return RunOutcome("cancelled")
-            if record is None:
-                log.warning("job %s not started: %s", job_id, outcome.value)
-                return RunOutcome("skipped", error=outcome.value)
-            if outcome is StartOutcome.RESUMED:
-                log.info("job %s resumed: replaying its journal", job_id)
-            return await self._run_started(writer, record)
-        finally:
-            await redis.aclose()
+        writer = JobWriter(
+            redis,
+            self.settings,
+            job_id,
+            token=uuid.uuid4().hex,
+            lease_ms=int(self.settings.lease_seconds * 1000),
+            state_hook=state_hook,
+            suspend_after=self.settings.suspend_after_seconds,
+        )
+        policy = registered.on_worker_lost if registered else "fail"
+        outcome, record = await writer.start(workflow, self.worker_name, policy)
+        if outcome is StartOutcome.FINISHED:
+            log.info("job %s was cancelled before it started", job_id)
+            return RunOutcome("cancelled")
+        if record is None:
+            log.warning("job %s not started: %s", job_id, outcome.value)
+            return RunOutcome("skipped", error=outcome.value)
+        if outcome is StartOutcome.RESUMED:
+            log.info("job %s resumed: replaying its journal", job_id)
+        bind_job(user=record.user)
+        return replace(await self._run_started(writer, record), user=record.user)
 
     async def _run_started(self, writer: JobWriter, record: JobRecord) -> RunOutcome:
         workflow = self.registry.get(record.workflow)

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import lru_cache
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 from typing import Any
 
 from celery import Task
 from celery.exceptions import Ignore
 
 from backend import keys
+from backend.logging_setup import bind_job
 from worker.app import app, settings
 from worker.registry import load_registry
 from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
+from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
+
+_STATE_WRITES = ThreadPoolExecutor(4, thread_name_prefix="agentjobs-state")
+"""Writes job states to the result backend off the runs' event loops. Shared: Celery keeps a
+backend (and its Redis connection) per thread, so a thread per run would cost one each."""
 
 
 class WorkflowError(Exception):
@@ -31,10 +38,11 @@ def runner_for(worker_name: str) -> JobRunner:
 
 @app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
-    """Run the job ``job_id`` (of ``workflow``, given for Flower) in its own event loop."""
+    """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
-        await asyncio.to_thread(self.update_state, task_id=job_id, state=state, meta=meta)
+        write = partial(self.update_state, task_id=job_id, state=state, meta=meta)
+        await asyncio.get_running_loop().run_in_executor(_STATE_WRITES, write)
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is
@@ -43,7 +51,10 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         self.app.send_task(keys.RUN_WORKFLOW_TASK, args=[job_id, workflow], task_id=job_id)
         raise Ignore()
     runner = runner_for(self.request.hostname or "worker")
-    outcome = asyncio.run(runner.run(job_id, workflow, mirror_state))
+    outcome = thread_loop(settings).run(
+        lambda redis: runner.run(redis, job_id, workflow, mirror_state)
+    )
+    bind_job(user=outcome.user)  # for Celery's line about the task's end
     if outcome.status == "succeeded":
         return outcome.result
     if outcome.status == "failed":
