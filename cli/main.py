@@ -32,15 +32,9 @@ def api(
     """Serve the REST + WebSocket API with uvicorn (use gunicorn for several processes)."""
     import uvicorn
 
-    # No per-message deflate: compressing every event once per socket cost 13% of the API's CPU
-    # in the fan-out benchmark and ~32 KiB of zlib state per socket (docs/benchmarks.md).
-    uvicorn.run(
-        "backend.main:app",
-        host=host,
-        port=port,
-        proxy_headers=True,
-        ws_per_message_deflate=False,
-    )
+    from backend.gunicorn_worker import SERVER_OPTIONS
+
+    uvicorn.run("backend.main:app", host=host, port=port, proxy_headers=True, **SERVER_OPTIONS)
 
 
 @app.command()

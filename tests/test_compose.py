@@ -77,7 +77,8 @@ def test_the_api_runs_four_uvicorn_workers_under_gunicorn(services: dict[str, An
     worker_class = command[command.index("-k") + 1]
     module, _, cls = worker_class.rpartition(".")
     assert cls == "UvicornWorker"
-    assert hasattr(importlib.import_module(module), cls)
+    worker = getattr(importlib.import_module(module), cls)
+    assert worker.CONFIG_KWARGS["ws_per_message_deflate"] is False  # the API's server options
     app_module, _, attribute = next(a for a in command if a.endswith(":app")).partition(":")
     assert hasattr(importlib.import_module(app_module), attribute)
     config = command[command.index("-c") + 1].removeprefix("python:")
