@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from backend import fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
+from backend.gc_tuning import freeze_startup_objects
 from backend.log_redaction import install_token_redaction
 from backend.routes import events, health, jobs, workflows
 from backend.services import open_services
@@ -59,4 +60,5 @@ class FastAPIAdapter:
         install_token_redaction()
         authenticator = Authenticator.from_settings(self.settings)
         async with open_services(self.settings) as services:
+            freeze_startup_objects()
             yield {STATE_KEY: services, AUTH_STATE_KEY: authenticator}

@@ -11,6 +11,7 @@ import redis
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from backend import keys
+from backend.gc_tuning import freeze_startup_objects
 from worker import logs, metrics  # noqa: F401  (their signal handlers: job log context, job metrics)
 from worker.registry import load_registry
 from worker.settings import get_worker_settings
@@ -49,6 +50,7 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     count = publish_catalog(client)
     name = getattr(sender, "hostname", None) or "worker"
     log.info("published %d workflows from %s", count, settings.workflows)
+    freeze_startup_objects()  # the workflows and their frameworks are imported by now
     threading.Thread(
         target=_heartbeat,
         args=(client, name, settings.heartbeat_seconds),
