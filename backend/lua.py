@@ -95,7 +95,7 @@ EMIT = (
     _PRELUDE
     + """
 -- A worker's write, fenced by its token: the job must still be its own and its lease alive.
--- KEYS: job, events, live, lease, leases
+-- KEYS: job, events, live, lease, leases, control
 -- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type,
 --       seq (the workflow's own count of events so far; -1 for terminal events), n,
 --       field/value pairs...
@@ -131,6 +131,10 @@ elseif kind == 'terminal' then
   finish(KEYS[1], KEYS[2], ARGV[5])
   redis.call('DEL', KEYS[4])
   redis.call('ZREM', KEYS[5], redis.call('HGET', KEYS[1], 'job_id'))
+  -- Wakes the run's own control watcher, so it ends without being cancelled mid-BLPOP (a
+  -- cancelled command costs its connection).
+  redis.call('RPUSH', KEYS[6], 'end')
+  redis.call('EXPIRE', KEYS[6], ARGV[5])
 end
 return {'ok', id}
 """

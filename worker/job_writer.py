@@ -94,6 +94,8 @@ class JobWriter:
         self.suspend_after = suspend_after
         """Seconds to hold a waiting job before suspending it (None: never suspend)."""
         self._state_hook = state_hook
+        self.ended = False
+        """True once this writer ended the job (its terminal event is written)."""
         self._seq = 0
         self._emit_lock = asyncio.Lock()
         self._start = redis.register_script(lua.START)
@@ -239,7 +241,8 @@ class JobWriter:
                 pause = min(pause * 2, 2.0)
 
     async def next_control(self, timeout: float) -> str | None:
-        """The next control command for this job (``cancel``), or None after ``timeout`` s."""
+        """The next control command for this job, or None after ``timeout`` s: ``cancel`` (from
+        the API), or ``end`` (pushed by this writer's own terminal write)."""
         popped = await self.redis.blpop([keys.control(self.job_id)], timeout=timeout)
         return None if popped is None else str(popped[1])
 
@@ -252,7 +255,14 @@ class JobWriter:
 
     async def _write(self, event: Event, kind: str, fields: dict[str, str], seq: int = -1) -> str:
         result = await self._emit(
-            keys=[self._job, self._events, self._live, self._lease, keys.LEASES],
+            keys=[
+                self._job,
+                self._events,
+                self._live,
+                self._lease,
+                keys.LEASES,
+                keys.control(self.job_id),
+            ],
             args=[
                 self.token,
                 event.model_dump_json(exclude={"id"}),
@@ -266,6 +276,8 @@ class JobWriter:
         )
         if result[0] == "replayed":
             return ""
+        if result[0] == "ok" and kind == "terminal":
+            self.ended = True
         if result[0] != "ok":
             status = result[1] if len(result) > 1 else "missing"
             raise JobLost(self.job_id, status, result[0])

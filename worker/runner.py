@@ -27,6 +27,8 @@ from worker.ui import CURRENT_UI, InputTimeout, JobUI
 log = logging.getLogger(__name__)
 
 SHUTDOWN_ERROR = "the worker shut down before the job finished (grace period over)"
+WATCHER_END_WAIT = 2.0
+"""Seconds a run waits for its control watcher to see the ``end`` its terminal write pushed."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,7 @@ class JobRunner:
             return await _finish(writer, run, ui)
         finally:
             self.active.remove(record.job_id)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await _stop(watcher, grace=WATCHER_END_WAIT if writer.ended else 0)
 
     async def _watch(self, writer: JobWriter, main: asyncio.Task[Any]) -> None:
         """Renew the lease while the job runs and stop the workflow when a cancel arrives."""
@@ -120,6 +120,8 @@ class JobRunner:
         while not main.done():
             try:
                 command = await writer.next_control(interval)
+                if command == "end":
+                    return
                 renewed = command != "cancel" and await writer.renew_lease()
             except (RedisError, OSError):
                 # Redis may come back within the lease: keep the job and try again.
@@ -131,6 +133,19 @@ class JobRunner:
                     log.warning("job %s: lease lost, stopping the workflow", writer.job_id)
                 main.cancel()
                 return
+
+
+async def _stop(watcher: asyncio.Task[None], grace: float) -> None:
+    """Give the watcher ``grace`` seconds to end by itself, then cancel it.
+
+    After the run's terminal write the watcher ends on its own (the write pushes ``end``), and
+    its connection goes back to the thread's pool; a BLPOP cancelled midway closes it instead.
+    """
+    if grace:
+        await asyncio.wait({watcher}, timeout=grace)
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
 
 
 class RunTimeLimit(Exception):

@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -38,6 +39,9 @@ class ThreadLoop:
         self.redis: Redis = connect(
             settings.model_copy(update={"redis_max_connections": RUN_MAX_CONNECTIONS})
         )
+        # Pool threads live as long as the worker; a thread that ends (tests, a shrinking pool)
+        # closes its connections and loop rather than leave them to the garbage collector.
+        weakref.finalize(self, _close, self._runner, self.redis)
 
     def run(self, main: Callable[[Redis], Coroutine[Any, Any, T]]) -> T:
         """Run ``main(redis)`` to completion, then cancel whatever tasks it left behind.
@@ -57,6 +61,13 @@ def thread_loop(settings: RedisSettings) -> ThreadLoop:
     if loop is None:
         loop = _local.loop = ThreadLoop(settings)
     return loop
+
+
+def _close(runner: asyncio.Runner, redis: Redis) -> None:
+    try:
+        runner.run(redis.aclose())
+    finally:
+        runner.close()
 
 
 async def _cancel_leftovers() -> None:
