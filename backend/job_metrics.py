@@ -1,8 +1,9 @@
 """Deployment-wide job metrics kept in one Redis hash: workers count job ends, the API reports them.
 
 Workers come and go (and scale with ``--scale worker=N`` or across hosts), so they do not serve
-metrics themselves: when a job ends, its worker adds it to the ``keys.METRICS`` hash, and every
-API process turns that hash into Prometheus counters and histograms at scrape time. The numbers
+metrics themselves: the script that ends a job (a worker's last event, a cancel, the reaper)
+adds it to the ``keys.METRICS`` hash in the same atomic step, and every API process turns that
+hash into Prometheus counters and histograms at scrape time. The numbers
 are the same on every API process; see docs/operations.md.
 
 A field of the hash is the JSON array ``[metric, {labels}, part]``; histogram buckets are stored
@@ -16,10 +17,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
-from backend.protocol import JobRecord
+from backend.protocol import JobRecord, JobStatus
 
 JOBS_FINISHED = "agentjobs_jobs_finished"
 JOB_DURATION = "agentjobs_job_duration_seconds"
@@ -73,6 +75,17 @@ def finished_increments(record: JobRecord) -> list[Increment]:
             ran = (record.finished_at - record.started_at).total_seconds()
             changes += _observe(JOB_DURATION, outcome, max(ran, 0.0))
     return changes
+
+
+def end_increments(
+    record: JobRecord | None, status: JobStatus, finished_at: datetime
+) -> dict[str, str]:
+    """What ending ``record`` with ``status`` at ``finished_at`` adds to the metrics hash, as
+    the field/amount pairs a terminal script applies (nothing when there is no record)."""
+    if record is None:
+        return {}
+    ended = record.model_copy(update={"status": status, "finished_at": finished_at})
+    return {change.field: repr(change.amount) for change in finished_increments(ended)}
 
 
 def families(raw: Mapping[str, str]) -> list[Metric]:

@@ -21,7 +21,8 @@ LEASES = f"{PREFIX}:leases"
 CELERY_QUEUE = "agentjobs"
 """The Celery queue of run tasks; with the Redis broker, a list of that name holds the backlog."""
 METRICS = f"{PREFIX}:metrics"
-"""Hash: deployment-wide job metrics written by workers, read by the API's ``/metrics``."""
+"""Hash: deployment-wide job metrics, added to by the scripts that end jobs, read by
+the API's ``/metrics`` (``backend.job_metrics``)."""
 
 
 def job(job_id: str) -> str:
@@ -57,11 +58,6 @@ def control(job_id: str) -> str:
 def lease(job_id: str) -> str:
     """String with a TTL, refreshed by the worker while it runs the job."""
     return f"{job(job_id)}:lease"
-
-
-def metrics_counted(job_id: str) -> str:
-    """String set once the job's end is counted in ``METRICS`` (a redelivery must not count)."""
-    return f"{job(job_id)}:counted"
 
 
 def user_jobs(user: str) -> str:

@@ -31,6 +31,13 @@ local function lease_deadline(lease_ms)
   local now = redis.call('TIME')
   return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(lease_ms)
 end
+-- Count a job's end in the metrics hash (backend/job_metrics.py): ARGV[first] is n, then n
+-- field/amount pairs. Inside the terminal write, so every end counts once, whoever ends it.
+local function count_end(metrics, first)
+  for i = first + 1, first + 2 * tonumber(ARGV[first]), 2 do
+    redis.call('HINCRBYFLOAT', metrics, ARGV[i], ARGV[i + 1])
+  end
+end
 local function finish(job, events, retention)
   redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume')
   redis.call('EXPIRE', job, retention)
@@ -95,10 +102,10 @@ EMIT = (
     _PRELUDE
     + """
 -- A worker's write, fenced by its token: the job must still be its own and its lease alive.
--- KEYS: job, events, live, lease, leases, control
+-- KEYS: job, events, live, lease, leases, control, metrics
 -- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type,
 --       seq (the workflow's own count of events so far; -1 for terminal events), n,
---       field/value pairs...
+--       field/value pairs..., m, metric field/amount pairs (terminal only)...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -135,6 +142,7 @@ elseif kind == 'terminal' then
   -- cancelled command costs its connection).
   redis.call('RPUSH', KEYS[6], 'end')
   redis.call('EXPIRE', KEYS[6], ARGV[5])
+  count_end(KEYS[7], 9 + 2 * tonumber(ARGV[8]))
 end
 return {'ok', id}
 """
@@ -174,8 +182,8 @@ CANCEL = (
     + """
 -- Firm cancel: the job is terminal at once, whatever its code does next; the worker running
 -- it is told through the control list and stops it.
--- KEYS: job, events, live, control, lease, leases
--- ARGV: body, maxlen, finished_at, retention, job_id
+-- KEYS: job, events, live, control, lease, leases, metrics
+-- ARGV: body, maxlen, finished_at, retention, job_id, m, metric field/amount pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -188,6 +196,7 @@ if st ~= 'queued' then
 end
 redis.call('DEL', KEYS[5])
 redis.call('ZREM', KEYS[6], ARGV[5])
+count_end(KEYS[7], 6)
 return {'ok', id, st}
 """
 )
@@ -208,8 +217,9 @@ REAP = (
     + """
 -- Fail a job whose worker stopped renewing its lease. Re-checks everything inside the script:
 -- the job may have ended, or its lease been renewed, since the reaper looked.
--- KEYS: job, events, live, lease, leases
--- ARGV: job_id, body, maxlen, retention, finished_at, error, max_attempts
+-- KEYS: job, events, live, lease, leases, metrics
+-- ARGV: job_id, body, maxlen, retention, finished_at, error, max_attempts, m,
+--       metric field/amount pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st or is_terminal(st) then
   redis.call('ZREM', KEYS[5], ARGV[1])
@@ -233,6 +243,7 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error',
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
 finish(KEYS[1], KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[5], ARGV[1])
+count_end(KEYS[6], 8)
 return {'reaped', id}
 """
 )
@@ -269,8 +280,8 @@ EXPIRE_INPUT = (
     _PRELUDE
     + """
 -- Fail a suspended job whose question went unanswered past its deadline (no worker holds it).
--- KEYS: job, events, live, input_deadlines
--- ARGV: job_id, body, maxlen, retention, finished_at, error
+-- KEYS: job, events, live, input_deadlines, metrics
+-- ARGV: job_id, body, maxlen, retention, finished_at, error, m, metric field/amount pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'suspended') ~= '1' then
   redis.call('ZREM', KEYS[4], ARGV[1])
@@ -281,6 +292,7 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error',
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
 finish(KEYS[1], KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[1])
+count_end(KEYS[5], 7)
 return {'expired', id}
 """
 )

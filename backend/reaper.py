@@ -19,9 +19,10 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from backend import keys, lua
-from backend.protocol import FailureReason, WorkflowFailed
+from backend.job_metrics import end_increments
+from backend.protocol import FailureReason, JobStatus, WorkflowFailed
 from backend.settings import ApiSettings
-from backend.store import Requeue
+from backend.store import Requeue, field_pairs, record_from_hash
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,16 @@ class Reaper:
     ) -> list[Any]:
         """Run a failing script for one job; the scripts share this key and argument layout."""
         event = WorkflowFailed(job_id=job_id, error=error, reason=reason)
+        raw = cast(dict[str, str], await self.redis.hgetall(keys.job(job_id)))
+        counted = end_increments(record_from_hash(raw) if raw else None, JobStatus.FAILED, event.ts)
         result: list[Any] = await script(
-            keys=[keys.job(job_id), keys.events(job_id), keys.live(job_id), *more_keys],
+            keys=[
+                keys.job(job_id),
+                keys.events(job_id),
+                keys.live(job_id),
+                *more_keys,
+                keys.METRICS,
+            ],
             args=[
                 job_id,
                 event.model_dump_json(exclude={"id"}),
@@ -91,6 +100,7 @@ class Reaper:
                 event.ts.isoformat(),
                 error,
                 *more_args,
+                *field_pairs(counted),
             ],
         )
         return result

@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from backend import keys, lua
+from backend.job_metrics import end_increments
 from backend.journal import answer_entry
 from backend.protocol import (
     TERMINAL_TYPES,
@@ -312,6 +313,7 @@ class JobStore:
     async def cancel(self, job_id: str, by: str = "user") -> CancelOutcome:
         """Cancel a queued or running job: terminal at once; its worker is told to stop."""
         event = WorkflowCancelled(job_id=job_id, by=by)
+        counted = end_increments(await self.get(job_id), JobStatus.CANCELLED, event.ts)
         result = await self._cancel(
             keys=[
                 keys.job(job_id),
@@ -320,6 +322,7 @@ class JobStore:
                 keys.control(job_id),
                 keys.lease(job_id),
                 keys.LEASES,
+                keys.METRICS,
             ],
             args=[
                 event.model_dump_json(exclude={"id"}),
@@ -327,6 +330,7 @@ class JobStore:
                 event.ts.isoformat(),
                 self.settings.retention_seconds,
                 job_id,
+                *field_pairs(counted),
             ],
         )
         if result[0] == "ok":

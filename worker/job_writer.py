@@ -18,11 +18,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend import keys, lua
+from backend.job_metrics import end_increments
 from backend.journal import JournalEntry
 from backend.protocol import (
     AnswerValue,
     Event,
     JobRecord,
+    JobStatus,
     WorkflowCancelled,
     WorkflowCompleted,
     WorkflowFailed,
@@ -94,6 +96,7 @@ class JobWriter:
         self.suspend_after = suspend_after
         """Seconds to hold a waiting job before suspending it (None: never suspend)."""
         self._state_hook = state_hook
+        self._record: JobRecord | None = None
         self.ended = False
         """True once this writer ended the job (its terminal event is written)."""
         self._seq = 0
@@ -125,7 +128,8 @@ class JobWriter:
         if result[0] != "ok":
             return StartOutcome(result[0]), None
         raw = cast(dict[str, str], await self.redis.hgetall(self._job))
-        return StartOutcome(result[2]), record_from_hash(raw)
+        self._record = record_from_hash(raw)
+        return StartOutcome(result[2]), self._record
 
     async def load_journal(self) -> list[JournalEntry]:
         """Every outside result recorded for this job so far, in order."""
@@ -151,7 +155,7 @@ class JobWriter:
         # the replay check never mistakes a late write for one already logged.
         async with self._emit_lock:
             seq, self._seq = self._seq, self._seq + 1
-            cursor = await self._write(event, kind, {}, seq)
+            cursor = await self._write(event, kind, {}, seq=seq)
         if kind == "request" and cursor:
             pending = json.loads(event.model_dump_json())
             pending["id"] = cursor
@@ -161,29 +165,24 @@ class JobWriter:
     async def complete(self, result: Any) -> str:
         """End the job successfully with ``result`` (which must be JSON-serialisable)."""
         event = WorkflowCompleted(job_id=self.job_id, result=result)
-        fields = {
-            "status": "succeeded",
-            "finished_at": event.ts.isoformat(),
-            "result": json.dumps(result),
-        }
-        return await self._write(event, "terminal", fields)
+        fields = {"finished_at": event.ts.isoformat(), "result": json.dumps(result)}
+        return await self._end(event, JobStatus.SUCCEEDED, fields)
 
     async def fail(self, error: str, reason: str) -> str:
         """End the job with a failure."""
         event = WorkflowFailed(job_id=self.job_id, error=error, reason=reason)  # type: ignore[arg-type]
-        fields = {
-            "status": "failed",
-            "finished_at": event.ts.isoformat(),
-            "error": error,
-            "reason": reason,
-        }
-        return await self._write(event, "terminal", fields)
+        fields = {"finished_at": event.ts.isoformat(), "error": error, "reason": reason}
+        return await self._end(event, JobStatus.FAILED, fields)
 
     async def cancelled(self, by: str) -> str:
         """End the job as cancelled from inside the worker (the API normally does this)."""
         event = WorkflowCancelled(job_id=self.job_id, by=by)
-        fields = {"status": "cancelled", "finished_at": event.ts.isoformat()}
-        return await self._write(event, "terminal", fields)
+        return await self._end(event, JobStatus.CANCELLED, {"finished_at": event.ts.isoformat()})
+
+    async def _end(self, event: Event, status: JobStatus, fields: dict[str, str]) -> str:
+        """Write the terminal ``event``: the job's status and ``fields``, and its metrics."""
+        counted = end_increments(self._record, status, event.ts)
+        return await self._write(event, "terminal", {"status": status.value, **fields}, counted)
 
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
@@ -253,7 +252,14 @@ class JobWriter:
         )
         return bool(renewed)
 
-    async def _write(self, event: Event, kind: str, fields: dict[str, str], seq: int = -1) -> str:
+    async def _write(
+        self,
+        event: Event,
+        kind: str,
+        fields: dict[str, str],
+        counted: dict[str, str] | None = None,
+        seq: int = -1,
+    ) -> str:
         result = await self._emit(
             keys=[
                 self._job,
@@ -262,6 +268,7 @@ class JobWriter:
                 self._lease,
                 keys.LEASES,
                 keys.control(self.job_id),
+                keys.METRICS,
             ],
             args=[
                 self.token,
@@ -272,6 +279,7 @@ class JobWriter:
                 event.type,
                 seq,
                 *field_pairs(fields),
+                *field_pairs(counted or {}),
             ],
         )
         if result[0] == "replayed":

@@ -9,6 +9,7 @@ per run (docs/benchmarks.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import threading
@@ -64,10 +65,18 @@ def thread_loop(settings: RedisSettings) -> ThreadLoop:
 
 
 def _close(runner: asyncio.Runner, redis: Redis) -> None:
-    try:
-        runner.run(redis.aclose())
-    finally:
-        runner.close()
+    """Close an ended thread's connections and loop. The collector may call this from any
+    thread, even one running a loop of its own, so the closing runs on a short thread of its
+    own."""
+
+    def close() -> None:
+        try:
+            runner.run(redis.aclose())
+        finally:
+            runner.close()
+
+    with contextlib.suppress(RuntimeError):  # no new threads at interpreter exit: exit closes
+        threading.Thread(target=close, name="agentjobs-loop-close", daemon=True).start()
 
 
 async def _cancel_leftovers() -> None:

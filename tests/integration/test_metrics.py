@@ -14,26 +14,8 @@ from backend import keys
 from backend.celery_config import celery_config
 from backend.settings import ApiSettings
 from tests.support.client import job_socket, start_job
+from tests.support.metrics import Samples, scrape, value
 from tests.support.stack import api_server
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-async def scrape(http: httpx.AsyncClient) -> Samples:
-    """Every sample of ``/metrics``, keyed by name and labels."""
-    response = await http.get("/metrics")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    """A sample's value; 0 when it does not exist yet (a labelled series appears on first use)."""
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 async def test_a_run_moves_the_job_socket_and_queue_metrics(
@@ -56,12 +38,9 @@ async def test_a_run_moves_the_job_socket_and_queue_metrics(
     assert value(during, sockets) >= 1
 
     def settled(now: Samples) -> bool:
-        # The worker counts the job just after its task returns, and the server closes its
-        # side of the socket just after the final event: poll for both, with a deadline.
-        counted = value(now, "agentjobs_jobs_finished_total", **done) > value(
-            before, "agentjobs_jobs_finished_total", **done
-        )
-        return counted and value(now, sockets) < value(during, sockets)
+        # The server closes its side of the socket just after the final event: poll for that.
+        # The job's end is counted by the very script that wrote the final event.
+        return value(now, sockets) < value(during, sockets)
 
     deadline = time.monotonic() + 15
     after = await scrape(http)
@@ -109,3 +88,22 @@ def test_the_queue_length_counts_tasks_no_worker_took(isolated_db: str, tmp_path
             producer.send_task(keys.RUN_WORKFLOW_TASK, args=[f"nobody-{number}", "chatty"])
         producer.close()
         assert queue_length(client) == before + 3
+
+
+async def test_a_cancel_counts_the_job_once_with_the_cancelled_event(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    cancelled = {"workflow": "chatty", "outcome": "cancelled"}
+    before = await scrape(http)
+    job_id = await start_job(http, "chatty", count=10_000, pause_ms=5)
+    async with job_socket(api_url, job_id) as ws:
+        await ws.until("text_message")
+        assert (await http.post(f"/jobs/{job_id}/cancel")).status_code == 200
+        assert (await ws.until_end())["type"] == "workflow_cancelled"
+    again = await http.post(f"/jobs/{job_id}/cancel")
+    assert again.status_code == 409, again.text
+    after = await scrape(http)
+    finished = "agentjobs_jobs_finished_total"
+    assert value(after, finished, **cancelled) - value(before, finished, **cancelled) == 1
+    duration = "agentjobs_job_duration_seconds_count"
+    assert value(after, duration, **cancelled) - value(before, duration, **cancelled) == 1

@@ -11,9 +11,12 @@ import httpx
 import pytest
 
 from tests.support.client import job_socket, start_job
+from tests.support.metrics import scrape, value
 from tests.support.stack import api_server, celery_worker
 
 LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5"}
+WORKFLOWS = ("chatty", "learning_chat")
+"""What the killed jobs run."""
 REAP_BOUND = 10.0
 """Seconds within which a lost job must be failed: lease (1.5 s) + reaper interval + slack."""
 
@@ -71,6 +74,12 @@ async def test_sigkill_mid_run_fails_the_job_for_every_watcher_and_never_reruns_
                 types = [e["type"] for e in events]
                 assert types.count("workflow_started") == 1
                 assert types[-1] == "workflow_failed"
+        # The reaper's ends count in the job metrics like any other (a database of its own).
+        samples = await scrape(http)
+        finished = "agentjobs_jobs_finished_total"
+        lost = sum(value(samples, finished, workflow=wf, outcome="failed") for wf in WORKFLOWS)
+        assert lost == len(killed)
+        assert value(samples, finished, workflow="chatty", outcome="succeeded") == 1
 
 
 async def test_sigterm_lets_short_jobs_finish_and_fails_long_ones_after_the_grace(
