@@ -16,7 +16,10 @@ class JobQueue:
 
     def __init__(self, settings: RedisSettings) -> None:
         self.celery = Celery("agentjobs-api")
-        self.celery.conf.update(celery_config(settings))
+        # No result backend here: the API never reads Celery results (job state is in the job
+        # record). With one, every send_task subscribes this process to the task's result
+        # channel for good: subscriptions without end, and result messages nobody reads.
+        self.celery.conf.update(celery_config(settings), result_backend=None)
 
     async def enqueue(self, job_id: str, workflow: str) -> None:
         """Put the job's task on the queue; the Celery task id is the job id."""

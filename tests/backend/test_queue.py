@@ -1,0 +1,30 @@
+"""The API's queue puts one JSON task per job on the broker and listens for no results."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import redis
+
+from backend import keys
+from backend.queue import JobQueue
+from backend.settings import RedisSettings
+
+
+async def test_enqueue_sends_the_run_task_and_subscribes_to_nothing(isolated_db: str) -> None:
+    client = redis.Redis.from_url(isolated_db, decode_responses=True)
+    queue = JobQueue(RedisSettings(redis_url=isolated_db))
+    job_ids = [uuid.uuid4().hex for _ in range(3)]
+    try:
+        for job_id in job_ids:
+            await queue.enqueue(job_id, "chatty")
+    finally:
+        queue.close()
+    messages = [json.loads(raw) for raw in client.lrange(keys.CELERY_QUEUE, 0, -1)]
+    assert sorted(m["headers"]["id"] for m in messages) == sorted(job_ids)
+    assert {m["headers"]["task"] for m in messages} == {keys.RUN_WORKFLOW_TASK}
+    assert {m["content-type"] for m in messages} == {"application/json"}
+    # A result backend would have subscribed the API to each task's result channel for good.
+    channels = [f"celery-task-meta-{job_id}" for job_id in job_ids]
+    assert all(count == 0 for _, count in client.pubsub_numsub(*channels))
