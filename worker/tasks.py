@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from celery import Task
@@ -20,10 +18,6 @@ from worker.shutdown import ACTIVE_RUNS
 from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
-
-_STATE_WRITES = ThreadPoolExecutor(4, thread_name_prefix="agentjobs-state")
-"""Writes job states to the result backend off the runs' event loops. Shared: Celery keeps a
-backend (and its Redis connection) per thread, so a thread per run would cost one each."""
 
 
 class WorkflowError(Exception):
@@ -41,8 +35,10 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
-        write = partial(self.update_state, task_id=job_id, state=state, meta=meta)
-        await asyncio.get_running_loop().run_in_executor(_STATE_WRITES, write)
+        # On this thread, blocking its loop for one Redis write: the loop runs this job only,
+        # the thread's own result-backend connection is reused (Celery keeps one per thread),
+        # and a helper thread per waiting job cost 2 threads and 4 connections per job.
+        self.update_state(task_id=job_id, state=state, meta=meta)
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is
