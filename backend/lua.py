@@ -91,10 +91,11 @@ redis.call('HSET', KEYS[1], 'token', ARGV[1], 'worker', ARGV[2], 'on_worker_lost
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[5], lease_deadline(ARGV[6]), ARGV[7])
-if resumed then return {'ok', '', 'resumed'} end
+-- The record comes back with the outcome: the worker needs it, and this saves a round trip.
+if resumed then return {'ok', '', 'resumed', redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[5])
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_started', ARGV[3], ARGV[4])
-return {'ok', id, 'started'}
+return {'ok', id, 'started', redis.call('HGETALL', KEYS[1])}
 """
 )
 

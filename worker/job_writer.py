@@ -127,8 +127,8 @@ class JobWriter:
         )
         if result[0] != "ok":
             return StartOutcome(result[0]), None
-        raw = cast(dict[str, str], await self.redis.hgetall(self._job))
-        self._record = record_from_hash(raw)
+        flat: list[str] = result[3]
+        self._record = record_from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
         return StartOutcome(result[2]), self._record
 
     async def load_journal(self) -> list[JournalEntry]:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from backend.journal import JournalEntry
 from backend.logging_setup import bind_job
 from backend.protocol import JobRecord
 from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook, Suspended
@@ -80,12 +81,18 @@ class JobRunner:
         if record is None:
             log.warning("job %s not started: %s", job_id, outcome.value)
             return RunOutcome("skipped", error=outcome.value)
-        if outcome is StartOutcome.RESUMED:
+        resumed = outcome is StartOutcome.RESUMED
+        if resumed:
             log.info("job %s resumed: replaying its journal", job_id)
         bind_job(user=record.user)
-        return replace(await self._run_started(writer, record), user=record.user)
+        # A first attempt has an empty journal: only a started run or an answer to its
+        # question writes one.
+        journal = await writer.load_journal() if resumed else []
+        return replace(await self._run_started(writer, record, journal), user=record.user)
 
-    async def _run_started(self, writer: JobWriter, record: JobRecord) -> RunOutcome:
+    async def _run_started(
+        self, writer: JobWriter, record: JobRecord, journal: list[JournalEntry]
+    ) -> RunOutcome:
         workflow = self.registry.get(record.workflow)
         if workflow is None:
             return await _fail(writer, f"unknown workflow {record.workflow!r}", "unknown_workflow")
@@ -99,7 +106,7 @@ class JobRunner:
             user=record.user,
             workflow=record.workflow,
             input_timeout=workflow.input_timeout or self.settings.input_timeout_seconds,
-            journal=Journal(await writer.load_journal(), writer),
+            journal=Journal(journal, writer),
         )
         limit = workflow.time_limit or self.settings.run_time_limit_seconds
         # The task copies this context: model clients built in the workflow find the UI.
