@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from celery import Task
@@ -15,6 +15,7 @@ from worker.app import app, settings
 from worker.registry import load_registry
 from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
+from worker.state_writer import state_writer
 from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,7 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
-        # On this thread, blocking its loop for one Redis write: the loop runs this job only,
-        # the thread's own result-backend connection is reused (Celery keeps one per thread),
-        # and a helper thread per waiting job cost 2 threads and 4 connections per job.
-        self.update_state(task_id=job_id, state=state, meta=meta)
+        await state_writer().write(partial(self.update_state, job_id, state, meta))
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is
