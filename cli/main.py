@@ -26,15 +26,25 @@ app.command()(ui)
 
 @app.command()
 def api(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8008,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: AGENTJOBS_HOST)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: AGENTJOBS_PORT)")] = None,
 ) -> None:
     """Serve the REST + WebSocket API with uvicorn (use gunicorn for several processes)."""
     import uvicorn
 
     from backend.gunicorn_worker import SERVER_OPTIONS
+    from backend.settings import get_api_settings
 
-    uvicorn.run("backend.main:app", host=host, port=port, proxy_headers=True, **SERVER_OPTIONS)
+    settings = get_api_settings()
+    uvicorn.run(
+        "backend.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+        **SERVER_OPTIONS,
+    )
 
 
 @app.command()
