@@ -7,9 +7,11 @@ through ``ui.now``/``ui.random``) passes through its journal, so a run can be re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import random as _random
+import typing
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -245,6 +247,11 @@ class JobUI:
             await self.journal.record("tool", fp, value)
             return value
 
+        # Agent frameworks resolve the wrapper's annotations in this module's globals (autogen's
+        # FunctionTool does): give them resolved, or the string annotations of a tool module
+        # with ``from __future__ import annotations`` would name types unknown here.
+        with contextlib.suppress(NameError, TypeError):
+            journaled.__annotations__ = typing.get_type_hints(func, include_extras=True)
         return journaled
 
     def _sync_journaled(self, kind: Literal["clock", "random"], make: Callable[[], Any]) -> Any:
