@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
@@ -70,6 +71,16 @@ class Suspended(Exception):
         self.request_id = request_id
 
 
+@dataclass(frozen=True)
+class _Wait:
+    """A wait for an answer in progress: the question, its timeout, and when it began."""
+
+    request_id: str
+    timeout: float | None
+    since: float
+    """``loop.time()`` when the wait began."""
+
+
 def _shorter(hold: float, timeout: float | None) -> float:
     hold = max(hold, 0.01)  # BLPOP reads 0 as "forever"
     return hold if not timeout else min(hold, timeout)
@@ -97,6 +108,7 @@ class JobWriter:
         """Seconds to hold a waiting job before suspending it (None: never suspend)."""
         self._state_hook = state_hook
         self._record: JobRecord | None = None
+        self._waiting: _Wait | None = None
         self.ended = False
         """True once this writer ended the job (its terminal event is written)."""
         self._seq = 0
@@ -188,10 +200,13 @@ class JobWriter:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
         hold = timeout if self.suspend_after is None else _shorter(self.suspend_after, timeout)
+        # Kept if the wait is cancelled, so a shutting-down worker can suspend the job.
+        self._waiting = _Wait(request_id, timeout, asyncio.get_running_loop().time())
         popped = await self._blpop_surviving_outages(reply_key, hold)
         if popped is None and hold != timeout:
-            await self._suspend_or_continue(request_id, timeout)
+            await self._suspend_or_continue(self._waiting)
             popped = await self._blpop_surviving_outages(reply_key, 1.0)
+        self._waiting = None
         if popped is None:
             # The answer may have landed just as the wait ended: take it rather than fail.
             late = cast(str | None, await self.redis.lpop(reply_key))
@@ -204,12 +219,27 @@ class JobWriter:
         answer: AnswerValue = json.loads(value)
         return answer
 
-    async def _suspend_or_continue(self, request_id: str, timeout: float | None) -> None:
+    async def suspend_waiting(self) -> bool:
+        """Let go of the job if its wait for an answer was interrupted (the worker is shutting
+        down): True when it is now suspended, and the answer will resume it on any worker."""
+        if self._waiting is None:
+            return False
+        try:
+            await self._suspend_or_continue(self._waiting)
+        except Suspended:
+            return True
+        except JobLost:
+            return False
+        return False  # answered meanwhile: it cannot wait suspended
+
+    async def _suspend_or_continue(self, wait: _Wait) -> None:
         """Let go of the job while it waits; returns only if the answer came in meanwhile."""
         started = await self.redis.time()
         now_ms = int(started[0]) * 1000 + int(started[1]) // 1000
-        hold_ms = int((self.suspend_after or 0) * 1000)
-        deadline = "" if not timeout else str(now_ms - hold_ms + int(timeout * 1000))
+        # The question's deadline counts from when the wait began, in Redis's clock.
+        waited_ms = int((asyncio.get_running_loop().time() - wait.since) * 1000)
+        timeout, request_id = wait.timeout, wait.request_id
+        deadline = "" if not timeout else str(now_ms - waited_ms + int(timeout * 1000))
         result = await self._suspend(
             keys=[self._job, self._lease, keys.LEASES, keys.INPUT_DEADLINES],
             args=[self.token, request_id, deadline, self.job_id],

@@ -187,6 +187,8 @@ async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseExcep
         log.info("job %s suspended while it waits for %s", writer.job_id, cause.request_id)
         return RunOutcome("suspended")
     if isinstance(exc, asyncio.CancelledError) and run.shutting_down:
+        if await _suspended_for_shutdown(writer):
+            return RunOutcome("suspended")
         return await _fail(writer, SHUTDOWN_ERROR, "shutdown")
     if isinstance(cause, asyncio.CancelledError | JobLost):
         return RunOutcome("cancelled")
@@ -195,6 +197,17 @@ async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseExcep
             return await _fail(writer, str(cause), reason)
     log.error("job %s: workflow raised", writer.job_id, exc_info=exc)
     return await _fail(writer, f"{type(exc).__name__}: {exc}", "exception")
+
+
+async def _suspended_for_shutdown(writer: JobWriter) -> bool:
+    """A job waiting for a human outlives the worker's shutdown: suspended, not failed."""
+    try:
+        suspended = await writer.suspend_waiting()
+    except (RedisError, OSError):
+        return False
+    if suspended:
+        log.info("job %s suspended for the worker's shutdown; its answer resumes it", writer.job_id)
+    return suspended
 
 
 async def _finish(writer: JobWriter, run: ActiveRun, ui: JobUI) -> RunOutcome:

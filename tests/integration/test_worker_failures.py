@@ -82,19 +82,22 @@ async def test_sigkill_mid_run_fails_the_job_for_every_watcher_and_never_reruns_
         assert value(samples, finished, workflow="chatty", outcome="succeeded") == 1
 
 
-async def test_sigterm_lets_short_jobs_finish_and_fails_long_ones_after_the_grace(
+async def test_sigterm_lets_short_jobs_finish_suspends_waiting_ones_and_fails_the_rest(
     reaping_api: str, isolated_db: str, logs_dir: Path
 ) -> None:
     env = {**LEASE, "AGENTJOBS_SHUTDOWN_GRACE_SECONDS": "3"}
     async with httpx.AsyncClient(base_url=reaping_api, timeout=10) as http:
         with celery_worker(isolated_db, logs_dir / "worker-sigterm.log", **env) as worker:
-            long_job = await start_job(http, "learning_chat")
+            long_job = await start_job(http, "chatty", count=10_000, pause_ms=20)
+            waiting_job = await start_job(http, "learning_chat")
             short_job = await start_job(http, "chatty", count=8, pause_ms=200)
             async with (
                 job_socket(reaping_api, long_job) as long_ws,
+                job_socket(reaping_api, waiting_job) as waiting_ws,
                 job_socket(reaping_api, short_job) as short_ws,
             ):
-                await long_ws.until("text_input")
+                question = await waiting_ws.until("text_input")
+                await long_ws.until("text_message")
                 await short_ws.until("text_message")
                 worker.send_signal(signal.SIGTERM)
                 late_job = await start_job(http, "chatty", count=1)
@@ -105,8 +108,18 @@ async def test_sigterm_lets_short_jobs_finish_and_fails_long_ones_after_the_grac
         assert long_end["type"] == "workflow_failed" and long_end["reason"] == "shutdown"
         assert "shut down" in long_end["error"]
         assert exit_code == 0
+        # The job waiting for a human let go of the worker instead of failing.
+        waiting = (await http.get(f"/jobs/{waiting_job}")).json()
+        assert (waiting["status"], waiting["suspended"]) == ("awaiting_input", True), waiting
         # A job sent during the shutdown is not taken; it waits for the next worker.
         assert (await http.get(f"/jobs/{late_job}")).json()["status"] == "queued"
         with celery_worker(isolated_db, logs_dir / "worker-after-sigterm.log", **LEASE):
             async with job_socket(reaping_api, late_job) as ws:
                 assert (await ws.until_end())["type"] == "workflow_completed"
+            async with job_socket(reaping_api, waiting_job, question["id"]) as ws:
+                answer = {"request_id": question["request_id"], "value": "volcanoes"}
+                assert (await http.post(f"/jobs/{waiting_job}/input", json=answer)).is_success
+                assert (await ws.until_end())["type"] == "workflow_completed"
+            log = (await http.get(f"/jobs/{waiting_job}/events")).json()["events"]
+            types = [e["type"] for e in log]
+            assert types.count("text_input") == 1 and types.count("workflow_started") == 1
