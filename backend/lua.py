@@ -83,6 +83,11 @@ local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
 local resumed = redis.call('HGET', KEYS[1], 'resume') == '1'
+if st ~= 'queued' and not resumed and redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  -- This very start, sent again by the client's retry after a lost reply: it holds the job.
+  -- Said as a resume, so the run reads the journal whichever way the first call went.
+  return {'ok', '', 'resumed', redis.call('HGETALL', KEYS[1])}
+end
 -- A started job runs again only when it was handed back on purpose (answered while suspended,
 -- or its worker was lost under the resume policy): never because a message came twice.
 if st ~= 'queued' and not resumed then return {'already_started', st} end
@@ -109,11 +114,17 @@ EMIT = (
 --       field/value pairs..., m, metric field/amount pairs (terminal only)...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
-if is_terminal(st) then return {'finished', st} end
+local kind = ARGV[4]
+if is_terminal(st) then
+  -- This worker's own final write, sent again by the client's retry after a lost reply.
+  if kind == 'terminal' and redis.call('HGET', KEYS[1], 'ended_by') == ARGV[1] then
+    return {'ok', redis.call('HGET', KEYS[1], 'last_event_id')}
+  end
+  return {'finished', st}
+end
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[4]) ~= ARGV[1] then
   return {'fenced', st}
 end
-local kind = ARGV[4]
 local seq = tonumber(ARGV[7])
 if seq >= 0 then
   -- A replayed run emits again what an earlier attempt already logged: drop those, so
@@ -137,6 +148,7 @@ if kind == 'request' then
   redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full, 'pending_id', rid)
 elseif kind == 'terminal' then
   finish(KEYS[1], KEYS[2], ARGV[5])
+  redis.call('HSET', KEYS[1], 'ended_by', ARGV[1])
   redis.call('DEL', KEYS[4])
   redis.call('ZREM', KEYS[5], redis.call('HGET', KEYS[1], 'job_id'))
   -- Wakes the run's own control watcher, so it ends without being cancelled mid-BLPOP (a
