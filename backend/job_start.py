@@ -6,13 +6,10 @@ import json
 import uuid
 from typing import Any
 
-from celery.exceptions import CeleryError
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
-
 from backend import metrics
 from backend.params import params_errors
 from backend.protocol import WorkflowInfo
+from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
 from backend.store import TooManyActiveJobs
 
@@ -67,7 +64,7 @@ async def start_job(
         ) from exc
     try:
         await services.queue.enqueue(job_id, workflow)
-    except (CeleryError, KombuError, RedisError, OSError) as exc:
+    except ENQUEUE_ERRORS as exc:
         await services.store.cancel(job_id, by="system")
         raise StartRefused(503, f"the job could not be queued: {exc}") from exc
     metrics.job_started(workflow)

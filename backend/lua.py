@@ -164,8 +164,8 @@ return {'ok', id}
 ANSWER = (
     _PRELUDE
     + """
--- KEYS: job, events, live, reply, journal, input_deadlines
--- ARGV: request_id, body, maxlen, value_json, reply_ttl, journal_entry, job_id
+-- KEYS: job, events, live, reply, journal, input_deadlines, leases
+-- ARGV: request_id, body, maxlen, value_json, reply_ttl, journal_entry, job_id, requeue_check_ms
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[1] then
@@ -182,6 +182,8 @@ if redis.call('HGET', KEYS[1], 'suspended') == '1' then
   redis.call('HDEL', KEYS[1], 'suspended')
   redis.call('HSET', KEYS[1], 'resume', '1')
   redis.call('ZREM', KEYS[6], ARGV[7])
+  -- Until a worker starts it (START sets a real lease deadline), the reaper checks on it.
+  redis.call('ZADD', KEYS[7], lease_deadline(ARGV[8]), ARGV[7])
   return {'ok', id, 'requeue', redis.call('HGET', KEYS[1], 'workflow')}
 end
 redis.call('RPUSH', KEYS[4], ARGV[4])
@@ -231,8 +233,8 @@ REAP = (
 -- Fail a job whose worker stopped renewing its lease. Re-checks everything inside the script:
 -- the job may have ended, or its lease been renewed, since the reaper looked.
 -- KEYS: job, events, live, lease, leases, metrics
--- ARGV: job_id, body, maxlen, retention, finished_at, error, max_attempts, m,
---       metric field/amount pairs...
+-- ARGV: job_id, body, maxlen, retention, finished_at, error, max_attempts, requeue_check_ms,
+--       m, metric field/amount pairs...
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st or is_terminal(st) then
   redis.call('ZREM', KEYS[5], ARGV[1])
@@ -243,12 +245,18 @@ if ttl > 0 then
   redis.call('ZADD', KEYS[5], lease_deadline(ttl), ARGV[1])
   return {'alive'}
 end
+if redis.call('HGET', KEYS[1], 'resume') == '1' then
+  -- Handed back to the queue and not started since: that hand-back may have been lost. Hand
+  -- it back again; should both arrive, the second start is refused.
+  redis.call('ZADD', KEYS[5], lease_deadline(ARGV[8]), ARGV[1])
+  return {'requeue', redis.call('HGET', KEYS[1], 'workflow')}
+end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')
 if redis.call('HGET', KEYS[1], 'on_worker_lost') == 'resume'
     and attempts < tonumber(ARGV[7]) then
   redis.call('HDEL', KEYS[1], 'token')
   redis.call('HSET', KEYS[1], 'resume', '1')
-  redis.call('ZREM', KEYS[5], ARGV[1])
+  redis.call('ZADD', KEYS[5], lease_deadline(ARGV[8]), ARGV[1])
   return {'requeue', redis.call('HGET', KEYS[1], 'workflow')}
 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
@@ -256,7 +264,7 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error',
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
 finish(KEYS[1], KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[5], ARGV[1])
-count_end(KEYS[6], 8)
+count_end(KEYS[6], 9)
 return {'reaped', id}
 """
 )

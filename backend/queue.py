@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from celery import Celery
+from celery.exceptions import CeleryError
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from backend import keys
 from backend.celery_config import celery_config
 from backend.settings import RedisSettings
+
+ENQUEUE_ERRORS = (CeleryError, KombuError, RedisError, OSError)
+"""What ``JobQueue.enqueue`` raises when the broker did not take the task."""
 
 
 class JobQueue:

@@ -40,7 +40,8 @@ async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
         name="reaper",
     )
     try:
-        yield Services(settings, redis, JobStore(redis, settings, queue.enqueue), relay, queue)
+        store = JobStore(redis, settings, queue.enqueue, settings.requeue_check_seconds)
+        yield Services(settings, redis, store, relay, queue)
     finally:
         reaper.cancel()
         with contextlib.suppress(asyncio.CancelledError):

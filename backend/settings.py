@@ -79,6 +79,10 @@ class ApiSettings(RedisSettings):
     """A job under the ``resume`` policy is run at most this many times before it fails."""
     reaper_interval_seconds: float = Field(default=5.0, gt=0)
     """How often the API looks for jobs whose worker stopped renewing its lease."""
+    requeue_check_seconds: float = Field(default=60.0, gt=0)
+    """How long a job handed back to the queue (answered while suspended, or resumed after its
+    worker was lost) may wait for a worker to start it before the reaper hands it back again:
+    the first hand-back may have been lost (the broker refused it)."""
     worker_seen_seconds: int = 60
     """A worker whose heartbeat is older than this is not reported by ``/health``."""
     fastagency_routes: bool = True

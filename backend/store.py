@@ -7,6 +7,7 @@ Every change runs one Lua script from ``backend.lua``; worker-side changes live 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,10 @@ from backend.protocol import (
     event_json,
     utcnow,
 )
+from backend.queue import ENQUEUE_ERRORS
 from backend.settings import RedisSettings
+
+log = logging.getLogger(__name__)
 
 SECRET_MASK = "********"
 """What watchers see in ``input_received`` for an answer to a password input."""
@@ -177,11 +181,16 @@ class JobStore:
     """Client-side access to jobs: what the API needs, and nothing that runs workflows."""
 
     def __init__(
-        self, redis: Redis, settings: RedisSettings, requeue: Requeue | None = None
+        self,
+        redis: Redis,
+        settings: RedisSettings,
+        requeue: Requeue | None = None,
+        requeue_check_seconds: float = 60.0,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
+        self._requeue_check_ms = int(requeue_check_seconds * 1000)
         self._create = redis.register_script(lua.CREATE)
         self._answer = redis.register_script(lua.ANSWER)
         self._cancel = redis.register_script(lua.CANCEL)
@@ -292,6 +301,7 @@ class JobStore:
                 keys.reply(job_id, request_id),
                 keys.journal(job_id),
                 keys.INPUT_DEADLINES,
+                keys.LEASES,
             ],
             args=[
                 request_id,
@@ -301,14 +311,25 @@ class JobStore:
                 self.settings.retention_seconds,
                 answer_entry(request_id, value),
                 job_id,
+                self._requeue_check_ms,
             ],
         )
         if result[0] == "ok":
-            if result[2] == "requeue" and self._requeue is not None:
+            if result[2] == "requeue":
                 # The job was suspended (no worker holds it): a worker replays it from here.
-                await self._requeue(job_id, str(result[3]))
+                await self._hand_back(job_id, str(result[3]))
             return AnswerOutcome.ACCEPTED
         return AnswerOutcome.MISSING if result[0] == "missing" else AnswerOutcome.NOT_PENDING
+
+    async def _hand_back(self, job_id: str, workflow: str) -> None:
+        if self._requeue is None:
+            return
+        try:
+            await self._requeue(job_id, workflow)
+        except ENQUEUE_ERRORS:
+            # The answer is kept (journaled) and the reaper hands the job back again if no
+            # worker starts it within the requeue check: nothing to tell the person answering.
+            log.warning("job %s: could not requeue it after its answer; the reaper will", job_id)
 
     async def cancel(self, job_id: str, by: str = "user") -> CancelOutcome:
         """Cancel a queued or running job: terminal at once; its worker is told to stop."""
