@@ -45,6 +45,16 @@ local function finish(job, events, retention)
   -- keys.journal(id) is keys.job(id) .. ':journal' (same hash tag; see backend/keys.py).
   redis.call('EXPIRE', job .. ':journal', retention)
 end
+-- Fail a job no worker holds (the reaper's cases). The caller's ARGV: job_id, body, maxlen,
+-- retention, finished_at, error; ARGV[counts_at] starts the metric pairs (see count_end).
+local function fail_unheld(job, events, live, metrics, reason, counts_at)
+  redis.call('HSET', job, 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
+    'reason', reason)
+  local id = append(events, live, job, 'workflow_failed', ARGV[2], ARGV[3])
+  finish(job, events, ARGV[4])
+  count_end(metrics, counts_at)
+  return id
+end
 """
 
 CREATE = (
@@ -259,12 +269,8 @@ if redis.call('HGET', KEYS[1], 'on_worker_lost') == 'resume'
   redis.call('ZADD', KEYS[5], lease_deadline(ARGV[8]), ARGV[1])
   return {'requeue', redis.call('HGET', KEYS[1], 'workflow')}
 end
-redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
-  'reason', 'worker_lost')
-local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
-finish(KEYS[1], KEYS[2], ARGV[4])
+local id = fail_unheld(KEYS[1], KEYS[2], KEYS[3], KEYS[6], 'worker_lost', 9)
 redis.call('ZREM', KEYS[5], ARGV[1])
-count_end(KEYS[6], 9)
 return {'reaped', id}
 """
 )
@@ -308,12 +314,8 @@ if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'suspended') ~= '1' the
   redis.call('ZREM', KEYS[4], ARGV[1])
   return {'gone'}
 end
-redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
-  'reason', 'input_timeout')
-local id = append(KEYS[2], KEYS[3], KEYS[1], 'workflow_failed', ARGV[2], ARGV[3])
-finish(KEYS[1], KEYS[2], ARGV[4])
+local id = fail_unheld(KEYS[1], KEYS[2], KEYS[3], KEYS[5], 'input_timeout', 7)
 redis.call('ZREM', KEYS[4], ARGV[1])
-count_end(KEYS[5], 7)
 return {'expired', id}
 """
 )

@@ -21,9 +21,8 @@ from redis.exceptions import RedisError
 from backend import keys, lua
 from backend.job_metrics import end_increments
 from backend.protocol import FailureReason, JobStatus, WorkflowFailed
-from backend.queue import ENQUEUE_ERRORS
 from backend.settings import ApiSettings
-from backend.store import Requeue, field_pairs, record_from_hash
+from backend.store import Requeue, field_pairs, hand_back, record_from_hash
 
 log = logging.getLogger(__name__)
 
@@ -63,22 +62,12 @@ class Reaper:
                 int(self.settings.requeue_check_seconds * 1000),
             )
             if result[0] == "requeue":
-                await self._hand_back(job_id, str(result[1]))
+                log.warning("job %s: no worker holds it; handing it back to the queue", job_id)
+                await hand_back(self._requeue, job_id, str(result[1]), "from the reaper")
             elif result[0] == "reaped":
                 log.warning("job %s failed: worker lost", job_id)
                 failed.append(job_id)
         return failed
-
-    async def _hand_back(self, job_id: str, workflow: str) -> None:
-        """Put a job whose worker is gone, or whose hand-back was lost, back on the queue."""
-        log.warning("job %s: no worker holds it; handing it back to the queue", job_id)
-        if self._requeue is None:
-            return
-        try:
-            await self._requeue(job_id, workflow)
-        except ENQUEUE_ERRORS:
-            # Still in the leases index with a new deadline: the next look tries again.
-            log.warning("job %s: the queue refused it; will try again", job_id, exc_info=True)
 
     async def _due(self, index: str, now_ms: int) -> list[str]:
         return cast(list[str], await self.redis.zrangebyscore(index, "-inf", now_ms))

@@ -77,6 +77,17 @@ def connect(settings: RedisSettings) -> Redis:
     return Redis(connection_pool=pool)
 
 
+async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: str) -> None:
+    """Put a job no worker holds back on the queue. A refusal is only logged: the job waits in
+    the leases index (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again."""
+    if requeue is None:
+        return
+    try:
+        await requeue(job_id, workflow)
+    except ENQUEUE_ERRORS:
+        log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
+
+
 def field_pairs(fields: dict[str, str]) -> list[str]:
     """Flatten a field mapping into the ``n, k1, v1, ...`` tail the scripts expect."""
     flat: list[str] = [str(len(fields))]
@@ -317,24 +328,21 @@ class JobStore:
         if result[0] == "ok":
             if result[2] == "requeue":
                 # The job was suspended (no worker holds it): a worker replays it from here.
-                await self._hand_back(job_id, str(result[3]))
+                # A refused requeue is not the person's concern: the answer is journaled.
+                await hand_back(self._requeue, job_id, str(result[3]), "after its answer")
             return AnswerOutcome.ACCEPTED
         return AnswerOutcome.MISSING if result[0] == "missing" else AnswerOutcome.NOT_PENDING
 
-    async def _hand_back(self, job_id: str, workflow: str) -> None:
-        if self._requeue is None:
-            return
-        try:
-            await self._requeue(job_id, workflow)
-        except ENQUEUE_ERRORS:
-            # The answer is kept (journaled) and the reaper hands the job back again if no
-            # worker starts it within the requeue check: nothing to tell the person answering.
-            log.warning("job %s: could not requeue it after its answer; the reaper will", job_id)
+    async def cancel(
+        self, job_id: str, by: str = "user", record: JobRecord | None = None
+    ) -> CancelOutcome:
+        """Cancel a queued or running job: terminal at once; its worker is told to stop.
 
-    async def cancel(self, job_id: str, by: str = "user") -> CancelOutcome:
-        """Cancel a queued or running job: terminal at once; its worker is told to stop."""
+        ``record``: the job as the caller just read it, if it did (for the job's metrics).
+        """
         event = WorkflowCancelled(job_id=job_id, by=by)
-        counted = end_increments(await self.get(job_id), JobStatus.CANCELLED, event.ts)
+        known = record or await self.get(job_id)
+        counted = end_increments(known, JobStatus.CANCELLED, event.ts)
         result = await self._cancel(
             keys=[
                 keys.job(job_id),

@@ -97,7 +97,7 @@ async def answer_input(
 async def cancel_job(job_id: str, services: ServicesDep, user: CurrentUser) -> JobRecord:
     """Cancel a queued or running job: it is ``cancelled`` at once and its worker stops it."""
     record = await load_job(services, user, job_id)
-    outcome = await services.store.cancel(job_id, by=user)
+    outcome = await services.store.cancel(job_id, by=user, record=record)
     if outcome is CancelOutcome.ALREADY_FINISHED:
         raise HTTPException(409, f"job {job_id!r} has already finished ({record.status})")
     return await load_job(services, user, job_id)
