@@ -10,10 +10,9 @@ WORKDIR /app
 
 # The packages the project ships (pyproject.toml lists them); tests, docs and benchmarks stay out.
 COPY pyproject.toml README.md ./
+COPY agentjobs ./agentjobs
 COPY backend ./backend
 COPY worker ./worker
-COPY cli ./cli
-COPY examples ./examples
 COPY frontend_mesop ./frontend_mesop
 RUN pip install .
 

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from agentjobs.gc_tuning import freeze_startup_objects
 from backend import fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
-from backend.gc_tuning import freeze_startup_objects
 from backend.log_redaction import install_token_redaction
 from backend.routes import events, health, jobs, workflows
 from backend.services import open_services

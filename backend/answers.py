@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from agentjobs.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice, TextInput
 from backend import metrics
-from backend.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice, TextInput
 from backend.store import AnswerOutcome, JobStore
 
 

@@ -8,8 +8,8 @@ from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyQuery, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from agentjobs.protocol import JobRecord
 from backend.auth import QUERY_PARAM, Authenticator, AuthError
-from backend.protocol import JobRecord
 from backend.services import Services
 
 STATE_KEY = "agentjobs"

@@ -6,9 +6,9 @@ import json
 import uuid
 from typing import Any
 
+from agentjobs.protocol import WorkflowInfo
 from backend import metrics
 from backend.params import params_errors
-from backend.protocol import WorkflowInfo
 from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
 from backend.store import TooManyActiveJobs

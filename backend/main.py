@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from agentjobs.logging_setup import configure_logging
 from backend.adapter import FastAPIAdapter
 from backend.http_errors import install_http_error_handlers
 from backend.limits import BodySizeLimit
-from backend.logging_setup import configure_logging
 from backend.request_context import JobLogContext
 from backend.routes import metrics
 from backend.settings import ApiSettings, get_api_settings

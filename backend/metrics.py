@@ -3,7 +3,7 @@
 Per process (prometheus_client; added up across gunicorn workers in multiprocess mode when
 ``PROMETHEUS_MULTIPROC_DIR`` is set): jobs started, input waits, events relayed, open sockets.
 Read from Redis at each scrape (the same on every API process): the Celery queue length and the
-job metrics workers keep in Redis (``backend.job_metrics``).
+job metrics workers keep in Redis (``agentjobs.job_metrics``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from backend import job_metrics, keys
-from backend.protocol import utcnow
+from agentjobs import job_metrics, keys
+from agentjobs.protocol import utcnow
 from backend.settings import ApiSettings
 
 JOBS_STARTED = Counter(

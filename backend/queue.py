@@ -9,9 +9,9 @@ from celery.exceptions import CeleryError
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
-from backend import keys
-from backend.celery_config import celery_config
-from backend.settings import RedisSettings
+from agentjobs import keys
+from agentjobs.celery_config import celery_config
+from agentjobs.settings import RedisSettings
 
 ENQUEUE_ERRORS = (CeleryError, KombuError, RedisError, OSError)
 """What ``JobQueue.enqueue`` raises when the broker did not take the task."""

@@ -18,11 +18,12 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from backend import keys, lua
-from backend.job_metrics import end_increments
-from backend.protocol import FailureReason, JobStatus, WorkflowFailed
+from agentjobs import keys, lua
+from agentjobs.job_metrics import end_increments
+from agentjobs.protocol import FailureReason, JobStatus, WorkflowFailed
+from agentjobs.records import field_pairs, record_from_hash
 from backend.settings import ApiSettings
-from backend.store import Requeue, field_pairs, hand_back, record_from_hash
+from backend.store import Requeue, hand_back
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from backend import keys
+from agentjobs import keys
 from backend.store import StoredEvent
 
 log = logging.getLogger(__name__)

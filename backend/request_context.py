@@ -6,7 +6,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend.logging_setup import bind_job, unbind
+from agentjobs.logging_setup import bind_job, unbind
 
 _JOB_PATH = re.compile(r"/jobs/([^/]+)")
 

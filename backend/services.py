@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from agentjobs.connection import connect
 from backend.queue import JobQueue
 from backend.reaper import Reaper
 from backend.relay import LiveRelay
 from backend.settings import ApiSettings
-from backend.store import JobStore, connect
+from backend.store import JobStore
 
 
 @dataclass(frozen=True)

@@ -7,33 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
-
-class RedisSettings(BaseSettings):
-    """What every agentjobs process needs to reach Redis and Celery."""
-
-    model_config = SettingsConfigDict(env_prefix="AGENTJOBS_", env_file=".env", extra="ignore")
-
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    """The job store: records, event logs, live channels, replies."""
-    broker_url: str | None = None
-    """Celery broker and result backend; defaults to ``redis_url``."""
-    redis_max_connections: int = Field(default=200, ge=4)
-    """Size of each process's blocking connection pool (it waits instead of failing when full)."""
-    event_log_maxlen: int = Field(default=100_000, ge=100)
-    """Approximate cap on a job's event log length."""
-    retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
-    """How long a finished job's record and events are kept."""
-    log_json: bool = False
-    """Write log lines as JSON objects (one per line) instead of text."""
-    log_level: str = "INFO"
-    """The lowest level of log lines written."""
-
-    @property
-    def celery_broker_url(self) -> str:
-        """The broker URL actually used."""
-        return self.broker_url or self.redis_url
+from agentjobs.settings import RedisSettings
 
 
 class ApiSettings(RedisSettings):

@@ -21,19 +21,20 @@ from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from backend import metrics
-from backend.answers import AnswerRejected, submit_answer
-from backend.logging_setup import job_context
-from backend.protocol import (
+from agentjobs.logging_setup import job_context
+from agentjobs.protocol import (
     CLIENT_FRAME_ADAPTER,
     CancelFrame,
     InputFrame,
     PongFrame,
     ProtocolErrorFrame,
+    cursor_key,
 )
+from backend import metrics
+from backend.answers import AnswerRejected, submit_answer
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
-from backend.store import CursorTooOld, StoredEvent, cursor_key
+from backend.store import CursorTooOld, StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The job store: reads and the client-side changes of jobs in Redis (create, answer, cancel).
 
-Every change runs one Lua script from ``backend.lua``; worker-side changes live in
+Every change runs one Lua script from ``agentjobs.lua``; worker-side changes live in
 ``worker.job_writer`` and use the same scripts module.
 """
 
@@ -10,37 +10,32 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from pydantic import TypeAdapter
-from redis import __version__ as redis_version
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.driver_info import DriverInfo
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from backend import keys, lua
-from backend.job_metrics import end_increments
-from backend.journal import answer_entry
-from backend.protocol import (
+from agentjobs import keys, lua
+from agentjobs.job_metrics import end_increments
+from agentjobs.journal import answer_entry
+from agentjobs.protocol import (
     TERMINAL_TYPES,
     AnswerValue,
     InputReceived,
-    InputRequest,
     JobQueued,
     JobRecord,
     JobStatus,
     WorkflowCancelled,
     WorkflowInfo,
+    cursor_key,
     event_json,
+    just_before,
     utcnow,
 )
+from agentjobs.records import field_pairs, record_from_hash
+from agentjobs.settings import RedisSettings
 from backend.queue import ENQUEUE_ERRORS
-from backend.settings import RedisSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +43,6 @@ SECRET_MASK = "********"
 """What watchers see in ``input_received`` for an answer to a password input."""
 Requeue = Callable[[str, str], Awaitable[None]]
 """Puts a job (id, workflow) back on the task queue."""
-_PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
-
-
-_DRIVER_INFO = DriverInfo(lib_version=redis_version)
-
-
-def connect(settings: RedisSettings) -> Redis:
-    """A client whose pool waits for a free connection instead of failing when all are busy."""
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        timeout=10,
-        decode_responses=True,
-        health_check_interval=30,
-        # redis-py 8 reads with a 5 s socket timeout by default, which breaks every blocking
-        # command (BLPOP for answers and control) that waits longer: block as long as asked.
-        socket_timeout=None,
-        socket_connect_timeout=5,
-        socket_keepalive=True,
-        # Ride out a short outage or a Redis restart: reconnect and retry for ~10 s in all.
-        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=2.0), retries=8),
-        retry_on_error=[RedisConnectionError],
-        # Built once: without it redis-py looks its own version up for every new connection,
-        # which a profile showed as ~15% of worker CPU (each run opens a fresh pool).
-        driver_info=_DRIVER_INFO,
-    )
-    return Redis(connection_pool=pool)
 
 
 async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: str) -> None:
@@ -86,51 +54,6 @@ async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: s
         await requeue(job_id, workflow)
     except ENQUEUE_ERRORS:
         log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
-
-
-def field_pairs(fields: dict[str, str]) -> list[str]:
-    """Flatten a field mapping into the ``n, k1, v1, ...`` tail the scripts expect."""
-    flat: list[str] = [str(len(fields))]
-    for name, value in fields.items():
-        flat += [name, value]
-    return flat
-
-
-def record_from_hash(raw: dict[str, str]) -> JobRecord:
-    """Build a job record from its Redis hash."""
-    pending = raw.get("pending")
-    return JobRecord(
-        job_id=raw["job_id"],
-        workflow=raw["workflow"],
-        params=json.loads(raw.get("params", "{}")),
-        user=raw["user"],
-        status=JobStatus(raw["status"]),
-        created_at=datetime.fromisoformat(raw["created_at"]),
-        started_at=_optional_time(raw.get("started_at")),
-        finished_at=_optional_time(raw.get("finished_at")),
-        worker=raw.get("worker"),
-        attempt=int(raw.get("attempt", "0")),
-        pending=_PENDING_ADAPTER.validate_json(pending) if pending else None,
-        suspended=raw.get("suspended") == "1",
-        result=json.loads(raw["result"]) if "result" in raw else None,
-        error=raw.get("error"),
-        reason=raw.get("reason"),  # type: ignore[arg-type]
-        last_event_id=raw.get("last_event_id"),
-    )
-
-
-def _optional_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def cursor_key(cursor: str) -> tuple[int, int]:
-    """Order stream ids numerically: ``'1700000000000-12'`` -> ``(1700000000000, 12)``."""
-    ms, _, seq = cursor.partition("-")
-    return int(ms), int(seq or 0)
-
-
-MAX_SEQUENCE = 10**19 - 1
-"""The largest sequence number a cursor may carry (the API accepts 19 digits a half)."""
 
 
 class AnswerOutcome(StrEnum):
@@ -394,9 +317,8 @@ def _check_cursor(after: str, info: dict[str, Any]) -> None:
     first = info.get("first-entry")
     if not first or first[1].get("t") == "job_queued":
         return
-    ms, seq = cursor_key(first[0])
     # The id just below the first kept one (sequence numbers never reach 19 digits).
-    resume_after = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{MAX_SEQUENCE}"
+    resume_after = just_before(first[0])
     if cursor_key(after) < cursor_key(resume_after):
         raise CursorTooOld(after, resume_after)
 

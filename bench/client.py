@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from backend.gc_tuning import freeze_startup_objects
-from backend.protocol import TERMINAL_TYPES
+from agentjobs.gc_tuning import freeze_startup_objects
+from agentjobs.protocol import TERMINAL_TYPES
 from tests.support.client import start_job, ws_url
 
 __all__ = [
@@ -34,7 +34,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     """Run ``main`` on uvloop when installed: the client shares two cores with the servers,
     so the less CPU it spends per frame, the less it distorts what it measures. The client's
     own startup objects are frozen as the servers' are, so its collector's pauses do not count
-    as relay latency (``backend.gc_tuning``)."""
+    as relay latency (``agentjobs.gc_tuning``)."""
     freeze_startup_objects()
     try:
         import uvloop

@@ -1,6 +1,6 @@
 """A bare Celery app with one no-op task: the throughput ceiling on the same Redis.
 
-Configured like agentjobs' own (``backend.celery_config``: JSON, early acks, task events, results
+Configured like agentjobs' own (``agentjobs.celery_config``: JSON, early acks, task events, results
 stored) but on a queue of its own, so it measures what Celery alone costs per task.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-from backend.celery_config import celery_config
-from backend.settings import RedisSettings
+from agentjobs.celery_config import celery_config
+from agentjobs.settings import RedisSettings
 
 NOOP_TASK = "bench.noop"
 NOOP_QUEUE = "bench-noop"

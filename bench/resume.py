@@ -19,8 +19,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from backend import keys
-from backend.protocol import TERMINAL_TYPES
+from agentjobs import keys
+from agentjobs.protocol import TERMINAL_TYPES
 from bench.client import http_client, job_ws, read_until, run, start_job, ts_of
 from bench.stack import BenchEnv, Stack, StackSpec
 from bench.stats import summary

@@ -16,7 +16,7 @@ from typing import Any
 
 from celery.result import ResultSet
 
-from backend.settings import RedisSettings
+from agentjobs.settings import RedisSettings
 from bench.client import http_client, job_ws, read_until, run, start_job
 from bench.noop_app import NOOP_QUEUE, NOOP_TASK, make_app
 from bench.stack import BenchEnv, Stack, cpu_seconds

@@ -6,9 +6,9 @@ import asyncio
 
 from pydantic import BaseModel, Field
 
+from agentjobs.ui import JobUI
+from agentjobs.workflows import Workflows
 from tests.support.workflows import registry as suite
-from worker.registry import Workflows
-from worker.ui import JobUI
 
 registry = Workflows()
 registry.include(suite)

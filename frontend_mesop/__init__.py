@@ -1,7 +1,6 @@
-"""The Mesop chat UI and its API client, ``FastAPIProvider`` (importable without Mesop)."""
+"""The Mesop chat UI. Its API client is ``agentjobs.FastAPIProvider`` (re-exported here for the
+seed's ``from frontend_mesop import FastAPIProvider``)."""
 
-from frontend_mesop.errors import ApiError, ApiUnreachable
-from frontend_mesop.provider import FastAPIProvider
-from frontend_mesop.sync import SyncProvider
+from agentjobs.client import ApiError, ApiUnreachable, FastAPIProvider, SyncProvider
 
 __all__ = ["ApiError", "ApiUnreachable", "FastAPIProvider", "SyncProvider"]

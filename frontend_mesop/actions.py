@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TypeVar
 
-from backend.protocol import AnswerValue, Event, JobRecord
+from agentjobs.client.errors import ApiError, ApiUnreachable
+from agentjobs.client.sync import SyncProvider
+from agentjobs.protocol import AnswerValue, Event, JobRecord
 from frontend_mesop.connection import client, target
-from frontend_mesop.errors import ApiError, ApiUnreachable
 from frontend_mesop.params_form import FormError, form_fields, form_values
 from frontend_mesop.state import JobRow, State, WorkflowCard
-from frontend_mesop.sync import SyncProvider
 from frontend_mesop.transcript import Pending, Transcript, fold, is_terminal_status
 
 T = TypeVar("T")

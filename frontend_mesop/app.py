@@ -11,6 +11,7 @@ from typing import Literal
 
 import mesop as me
 
+from agentjobs.client.provider import FastAPIProvider
 from frontend_mesop import actions, connection, handlers
 from frontend_mesop import styles as st
 from frontend_mesop.components.composer import composer
@@ -20,7 +21,6 @@ from frontend_mesop.components.sidebar import job_list
 from frontend_mesop.components.signin import sign_in
 from frontend_mesop.components.ticker import ticker
 from frontend_mesop.components.transcript_view import transcript_view
-from frontend_mesop.provider import FastAPIProvider
 from frontend_mesop.state import State
 from frontend_mesop.transcript import is_terminal_status
 from frontend_mesop.wsgi import WSGIApp, without_external_fonts

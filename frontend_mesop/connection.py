@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from frontend_mesop.provider import FastAPIProvider
-from frontend_mesop.settings import ClientSettings
-from frontend_mesop.sync import SyncProvider
+from agentjobs.client.provider import FastAPIProvider
+from agentjobs.client.settings import ClientSettings
+from agentjobs.client.sync import SyncProvider
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.protocol import (
+from agentjobs.protocol import (
     ErrorEvent,
     Event,
     InputReceived,
@@ -28,6 +28,7 @@ from backend.protocol import (
     WorkflowCompleted,
     WorkflowFailed,
     WorkflowStarted,
+    cursor_key,
 )
 
 MAX_ITEMS = 200
@@ -94,12 +95,6 @@ class Transcript:
     pending: Pending = field(default_factory=Pending)
     progress: float = -1.0
     """The latest progress fraction, or -1."""
-
-
-def cursor_key(cursor: str) -> tuple[int, int]:
-    """A Redis Stream id as a comparable pair (string order is wrong: "9-0" > "10-0")."""
-    ms, _, seq = cursor.partition("-")
-    return int(ms or 0), int(seq or 0)
 
 
 def is_terminal_status(status: str) -> bool:

@@ -8,7 +8,7 @@ fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
 python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v -i "is ignored" || true
-python -c "import backend, worker, autogen_agentchat" # fail loudly if the install did not work
+python -c "import agentjobs, backend, worker, frontend_mesop, autogen_agentchat" # fail loudly if the install did not work
 
 if ! command -v redis-server >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

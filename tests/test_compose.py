@@ -18,11 +18,17 @@ import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-from cli.main import app
+from agentjobs.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose.yaml"
-SETTINGS_MODULES = ("backend.settings", "worker.settings", "cli.flower", "frontend_mesop.settings")
+SETTINGS_MODULES = (
+    "agentjobs.settings",
+    "backend.settings",
+    "worker.settings",
+    "agentjobs.cli.flower",
+    "agentjobs.client.settings",
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +124,7 @@ def test_every_service_but_redis_uses_the_project_image(services: dict[str, Any]
 def test_the_dockerfile_installs_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install ." in dockerfile
-    for package in ("backend", "worker", "cli", "examples", "frontend_mesop"):
+    for package in ("agentjobs", "backend", "worker", "frontend_mesop"):
         assert f"COPY {package} " in dockerfile, package
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
 
@@ -130,7 +136,7 @@ def _settings_classes() -> Iterator[type[BaseSettings]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__ in SETTINGS_MODULES or cls.__module__.startswith("cli."):
+        if cls.__module__ in SETTINGS_MODULES or cls.__module__.startswith("agentjobs.cli."):
             yield cls
 
 
@@ -163,8 +169,8 @@ UNUSED = {("AGENTJOBS_HOST",), ("AGENTJOBS_PORT",)}
     [
         ("api", "backend.settings:ApiSettings"),
         ("worker", "worker.settings:WorkerSettings"),
-        ("flower", "cli.flower:FlowerSettings"),
-        ("ui", "frontend_mesop.settings:ClientSettings"),
+        ("flower", "agentjobs.cli.flower:FlowerSettings"),
+        ("ui", "agentjobs.client.settings:ClientSettings"),
     ],
 )
 def test_each_container_gets_every_setting_of_its_process(

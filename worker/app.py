@@ -6,7 +6,7 @@ import logging
 
 from celery import Celery
 
-from backend.celery_config import celery_config
+from agentjobs.celery_config import celery_config
 from worker.settings import get_worker_settings
 
 settings = get_worker_settings()

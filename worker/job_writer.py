@@ -18,10 +18,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from backend import keys, lua
-from backend.job_metrics import end_increments
-from backend.journal import JournalEntry
-from backend.protocol import (
+from agentjobs import keys, lua
+from agentjobs.job_metrics import end_increments
+from agentjobs.journal import JournalEntry
+from agentjobs.protocol import (
     AnswerValue,
     Event,
     JobRecord,
@@ -31,9 +31,9 @@ from backend.protocol import (
     WorkflowFailed,
     WorkflowStarted,
 )
-from backend.settings import RedisSettings
-from backend.store import field_pairs, record_from_hash
-from worker.ui import EmitKind, InputTimeout
+from agentjobs.records import field_pairs, record_from_hash
+from agentjobs.settings import RedisSettings
+from agentjobs.ui import EmitKind, InputTimeout
 
 log = logging.getLogger(__name__)
 

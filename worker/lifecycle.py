@@ -10,10 +10,10 @@ from typing import Any
 import redis
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
-from backend import keys
-from backend.gc_tuning import freeze_startup_objects
+from agentjobs import keys
+from agentjobs.gc_tuning import freeze_startup_objects
+from agentjobs.workflows import load_registry
 from worker import logs  # noqa: F401  (its signal handlers: the job log context)
-from worker.registry import load_registry
 from worker.settings import get_worker_settings
 from worker.shutdown import begin_shutdown
 

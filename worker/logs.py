@@ -7,8 +7,8 @@ from typing import Any
 
 from celery.signals import setup_logging, task_postrun, task_prerun
 
-from backend import keys
-from backend.logging_setup import bind_job, clear_job, configure_logging
+from agentjobs import keys
+from agentjobs.logging_setup import bind_job, clear_job, configure_logging
 from worker.settings import get_worker_settings
 
 log = logging.getLogger(__name__)

@@ -15,15 +15,15 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from backend.journal import JournalEntry
-from backend.logging_setup import bind_job
-from backend.protocol import JobRecord
+from agentjobs.journal import JournalEntry
+from agentjobs.logging_setup import bind_job
+from agentjobs.protocol import JobRecord
+from agentjobs.replay import Journal, Nondeterministic
+from agentjobs.ui import CURRENT_UI, InputTimeout, JobUI
+from agentjobs.workflows import Workflows
 from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook, Suspended
-from worker.journal import Journal, Nondeterministic
-from worker.registry import Workflows
 from worker.settings import WorkerSettings
 from worker.shutdown import ACTIVE_RUNS, ActiveRun, ActiveRuns
-from worker.ui import CURRENT_UI, InputTimeout, JobUI
 
 log = logging.getLogger(__name__)
 

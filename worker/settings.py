@@ -6,13 +6,13 @@ from functools import lru_cache
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from backend.settings import RedisSettings
+from agentjobs.settings import RedisSettings
 
 
 class WorkerSettings(RedisSettings):
     """A worker process."""
 
-    workflows: str = "examples.registry:registry"
+    workflows: str = "agentjobs.examples.registry:registry"
     """Where the workflows are: ``package.module:registry``."""
     concurrency: int = Field(default=32, ge=1)
     """How many jobs one worker process runs at once (threads)."""

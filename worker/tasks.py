@@ -9,10 +9,10 @@ from typing import Any
 from celery import Task
 from celery.exceptions import Ignore
 
-from backend import keys
-from backend.logging_setup import bind_job
+from agentjobs import keys
+from agentjobs.logging_setup import bind_job
+from agentjobs.workflows import load_registry
 from worker.app import app, settings
-from worker.registry import load_registry
 from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
 from worker.state_writer import state_writer

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
-from backend.settings import RedisSettings
-from backend.store import connect
+from agentjobs.connection import connect
+from agentjobs.settings import RedisSettings
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,16 @@ from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agentjobs.logging_setup import job_context
+from agentjobs.protocol import cursor_key
 from backend import metrics
 from backend.answers import AnswerRejected, submit_answer
 from backend.fastagency.frames import FastAgencyFrame, KeepAliveFrame
 from backend.fastagency.translate import FrameTranslator, answer_value, error_frame
-from backend.logging_setup import job_context
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
 from backend.socket_session import close_within
-from backend.store import StoredEvent, cursor_key
+from backend.store import StoredEvent
 
 log = logging.getLogger(__name__)
 _PAGE = 1000

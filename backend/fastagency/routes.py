@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocketDisconnect
 
+from agentjobs.logging_setup import bind_job
 from backend.auth import AuthError
 from backend.deps import CurrentUser, ServicesDep, get_authenticator, get_services
 from backend.fastagency.frames import (
@@ -29,7 +30,6 @@ from backend.fastagency.frames import (
 from backend.fastagency.relay import FastAgencySession
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
 from backend.job_start import StartRefused, check_start, start_job
-from backend.logging_setup import bind_job
 from backend.routes.events import deny_handshake
 from backend.services import Services
 

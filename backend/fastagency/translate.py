@@ -19,6 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentjobs.protocol import (
+    EVENT_ADAPTER,
+    AnswerValue,
+    ErrorEvent,
+    Event,
+    InputReceived,
+    InputRequest,
+    MultipleChoice,
+    Progress,
+    TextInput,
+    TextMessage,
+    ToolCall,
+    ToolResult,
+    WorkflowCancelled,
+    WorkflowCompleted,
+    WorkflowFailed,
+)
 from backend.fastagency.frames import (
     ErrorContent,
     ErrorFrame,
@@ -39,23 +56,6 @@ from backend.fastagency.frames import (
     WorkflowCompletedFrame,
     WorkflowStartedContent,
     WorkflowStartedFrame,
-)
-from backend.protocol import (
-    EVENT_ADAPTER,
-    AnswerValue,
-    ErrorEvent,
-    Event,
-    InputReceived,
-    InputRequest,
-    MultipleChoice,
-    Progress,
-    TextInput,
-    TextMessage,
-    ToolCall,
-    ToolResult,
-    WorkflowCancelled,
-    WorkflowCompleted,
-    WorkflowFailed,
 )
 from backend.store import StoredEvent
 

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from agentjobs.logging_setup import bind_job
+from agentjobs.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
 from backend.job_start import StartRefused, start_job
-from backend.logging_setup import bind_job
-from backend.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
 from backend.store import CancelOutcome
 
 router = APIRouter(tags=["jobs"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from agentjobs.protocol import WorkflowInfo
 from backend.deps import CurrentUser, ServicesDep
-from backend.protocol import WorkflowInfo
 
 router = APIRouter(tags=["workflows"])
 

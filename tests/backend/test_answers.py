@@ -7,8 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from backend.answers import AnswerRejected, check_value, submit_answer
-from backend.protocol import (
+from agentjobs.protocol import (
     AnswerValue,
     InputRequest,
     JobRecord,
@@ -16,6 +15,7 @@ from backend.protocol import (
     MultipleChoice,
     TextInput,
 )
+from backend.answers import AnswerRejected, check_value, submit_answer
 from backend.store import AnswerOutcome, JobStore
 
 JOB = "3f2b9c1e-8d4a-4c6b-9e0f-1a2b3c4d5e6f"

@@ -7,9 +7,9 @@ import uuid
 
 import redis
 
-from backend import keys
+from agentjobs import keys
+from agentjobs.settings import RedisSettings
 from backend.queue import JobQueue
-from backend.settings import RedisSettings
 
 
 async def test_enqueue_sends_the_run_task_and_subscribes_to_nothing(isolated_db: str) -> None:

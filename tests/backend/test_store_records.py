@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.protocol import (
+from agentjobs.protocol import (
     EVENT_ADAPTER,
     JobStatus,
     MultipleChoice,
@@ -16,9 +16,11 @@ from backend.protocol import (
     WorkflowCompleted,
     WorkflowFailed,
     WorkflowStarted,
+    cursor_key,
     event_json,
 )
-from backend.store import StoredEvent, cursor_key, field_pairs, record_from_hash, stored_events
+from agentjobs.records import field_pairs, record_from_hash
+from backend.store import StoredEvent, stored_events
 
 JOB = "3f2b9c1e-8d4a-4c6b-9e0f-1a2b3c4d5e6f"
 CREATED = datetime(2024, 5, 17, 9, 30, 0, 123456, tzinfo=UTC)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 from tests.support.stack import ROOT, RedisServer, base_env, wait_until
 from tests.support.ui import open_picker, start_workflow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.protocol import (
+from agentjobs.protocol import (
     Event,
     InputReceived,
     JobQueued,

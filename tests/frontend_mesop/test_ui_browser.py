@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 from tests.support.stack import RedisServer, api_server
 from tests.support.ui import (
     job_in_url,

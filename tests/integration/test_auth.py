@@ -19,8 +19,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from agentjobs.cli.redis_server import free_port
 from backend.auth import hash_token
-from cli.redis_server import free_port
 from tests.support.client import JobSocket
 from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
 
@@ -353,7 +353,16 @@ def test_the_api_refuses_to_start_without_valid_tokens(
     redis_srv: RedisServer, tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
     log = tmp_path / "api.log"
-    argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(free_port())]
+    argv = [
+        sys.executable,
+        "-m",
+        "agentjobs.cli",
+        "api",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+    ]
     with running(argv, base_env(redis_srv.url, **env), log) as proc:
         wait_until(lambda: proc.poll() is not None, 30, "the API to exit")
         assert proc.returncode != 0

@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 from celery import Celery
 
-from backend import keys
-from backend.settings import RedisSettings
-from backend.store import JobStore, connect
+from agentjobs import keys
+from agentjobs.connection import connect
+from agentjobs.settings import RedisSettings
+from backend.store import JobStore
 from tests.support.client import job_socket, start_job
 from tests.support.stack import RedisServer, wait_until
 

@@ -12,9 +12,7 @@ from typing import Any
 
 import httpx
 
-from backend.fastagency.frames import KeepAliveFrame
-from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
-from backend.protocol import (
+from agentjobs.protocol import (
     MultipleChoice,
     Progress,
     TextInput,
@@ -26,6 +24,8 @@ from backend.protocol import (
     WorkflowStarted,
     event_json,
 )
+from backend.fastagency.frames import KeepAliveFrame
+from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
 from backend.store import StoredEvent
 from tests.support.fastagency_env import fastagency_client
 from tests.support.fastagency_wire import CONTENT_KEYS

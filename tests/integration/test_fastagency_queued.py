@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from backend import keys
+from agentjobs import keys
 from tests.support.fastagency_wire import fastagency_run
 from tests.support.stack import RedisServer, api_server, celery_worker
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from backend import keys
-from cli.redis_server import free_port
+from agentjobs import keys
+from agentjobs.cli.redis_server import free_port
 from tests.support.client import job_socket, start_job
 from tests.support.stack import ROOT, RedisServer, base_env, running, wait_until
 
@@ -38,7 +38,7 @@ class Flower:
 @pytest.fixture(scope="module")
 def flower(redis_srv: RedisServer, worker_proc: None, logs_dir: Path) -> Iterator[Flower]:
     port = free_port()
-    argv = [sys.executable, "-m", "cli", "flower", "--port", str(port)]
+    argv = [sys.executable, "-m", "agentjobs.cli", "flower", "--port", str(port)]
     env = base_env(redis_srv.url, FLOWER_BASIC_AUTH=":".join(LOGIN))
     with running(argv, env, logs_dir / "flower.log") as proc:
         server = Flower(f"http://127.0.0.1:{port}")
@@ -113,7 +113,7 @@ def test_flower_refuses_to_start_without_credentials(
     inherited = base_env(redis_srv.url, PYTHONPATH=str(ROOT), COLUMNS="200")
     child_env = {k: v for k, v in inherited.items() if not k.startswith("FLOWER_")} | env
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "flower", "--port", str(free_port()), *args],
+        [sys.executable, "-m", "agentjobs.cli", "flower", "--port", str(free_port()), *args],
         cwd=tmp_path,  # away from any developer .env
         env=child_env,
         capture_output=True,

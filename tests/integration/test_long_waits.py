@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backend.settings import RedisSettings
-from backend.store import connect
+from agentjobs.connection import connect
+from agentjobs.settings import RedisSettings
 from tests.support.stack import RedisServer
 
 

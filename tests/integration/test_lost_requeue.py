@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker, wait_until
 

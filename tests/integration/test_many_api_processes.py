@@ -22,7 +22,7 @@ import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 from tests.support.client import JobSocket, job_socket, start_job
 from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
 from tests.support.workflows import ChattyParams

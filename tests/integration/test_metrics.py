@@ -10,8 +10,8 @@ import httpx
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend import keys
-from backend.celery_config import celery_config
+from agentjobs import keys
+from agentjobs.celery_config import celery_config
 from backend.settings import ApiSettings
 from tests.support.client import job_socket, start_job
 from tests.support.metrics import Samples, scrape, value

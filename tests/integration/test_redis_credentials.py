@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.redis_server import find_redis_server, free_port, redis_answers
+from agentjobs.cli.redis_server import find_redis_server, free_port, redis_answers
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker, wait_until
 

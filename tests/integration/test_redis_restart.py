@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.redis_server import free_port, redis_answers, start_redis
+from agentjobs.cli.redis_server import free_port, redis_answers, start_redis
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker, wait_until
 

@@ -11,8 +11,8 @@ import redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from backend import keys
-from backend.store import cursor_key
+from agentjobs import keys
+from agentjobs.protocol import cursor_key
 from tests.support.client import job_socket, start_job, ws_url
 from tests.support.stack import api_server, celery_worker
 

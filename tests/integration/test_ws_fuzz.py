@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from backend.protocol import CLIENT_FRAME_ADAPTER, CancelFrame, InputFrame, PingFrame
+from agentjobs.protocol import CLIENT_FRAME_ADAPTER, CancelFrame, InputFrame, PingFrame
 from tests.support.client import ws_url
 from tests.support.stack import RedisServer, api_server, wait_until
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from backend.protocol import TERMINAL_TYPES
+from agentjobs.protocol import TERMINAL_TYPES
 
 Frame = dict[str, Any]
 

@@ -22,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 
 MARKER = "[fake-openai]"
 """Every text reply starts with this."""

@@ -7,9 +7,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from backend.journal import JournalEntry
-from backend.protocol import AnswerValue, Event, InputReceived, InputRequest
-from worker.ui import EmitKind, InputTimeout, JobUI
+from agentjobs.journal import JournalEntry
+from agentjobs.protocol import AnswerValue, Event, InputReceived, InputRequest
+from agentjobs.ui import EmitKind, InputTimeout, JobUI
 
 Answer = AnswerValue | Callable[[InputRequest], AnswerValue]
 """A scripted answer: a value, or a function of the request it answers."""

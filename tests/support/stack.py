@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from cli.redis_server import free_port, redis_answers, start_redis
+from agentjobs.cli.redis_server import free_port, redis_answers, start_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_WORKFLOWS = "tests.support.workflows:registry"
@@ -86,7 +86,7 @@ def celery_worker(
     """A real ``celery worker`` process (threads pool), ready once its heartbeat is in Redis."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     before = set(client.hkeys("agentjobs:workers"))
-    argv = [sys.executable, "-m", "cli", "worker", f"--concurrency={concurrency}"]
+    argv = [sys.executable, "-m", "agentjobs.cli", "worker", f"--concurrency={concurrency}"]
     env = {"AGENTJOBS_WORKFLOWS": TEST_WORKFLOWS, **env}
     with running(argv, base_env(redis_url, **env), log) as proc:
 
@@ -106,7 +106,16 @@ def api_server(redis_url: str, log: Path, port: int | None = None, **env: str) -
     Pass ``port`` to start an API again where a stopped one was (clients reconnect to it).
     """
     port = port or free_port()
-    argv = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "agentjobs.cli",
+        "api",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     base = f"http://127.0.0.1:{port}"
     with running(argv, base_env(redis_url, **env), log) as proc:
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from cli.redis_server import free_port
+from agentjobs.cli.redis_server import free_port
 from tests.support.stack import base_env, running, wait_until
 
 CHROMIUM_ARGS = [
@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
 def ui_server(api_url: str, redis_url: str, log: Path, **env: str) -> Iterator[str]:
     """``agentjobs ui`` on a free loopback port, calling the API at ``api_url``; yields its URL."""
     port = free_port()
-    argv = [sys.executable, "-m", "cli", "ui", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", "agentjobs.cli", "ui", "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     with running(argv, base_env(redis_url, AGENTJOBS_API_URL=api_url, **env), log) as proc:
 

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, Field
 
-from examples.learning_chat import LearningParams, learning_chat
-from examples.registry import registry as examples
-from worker.registry import Workflows
-from worker.ui import JobUI
+from agentjobs.examples.learning_chat import LearningParams, learning_chat
+from agentjobs.examples.registry import registry as examples
+from agentjobs.ui import JobUI
+from agentjobs.workflows import Workflows
 
 registry = Workflows()
 registry.include(examples)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from backend.settings import RedisSettings
-from backend.store import JobStore, connect
+from agentjobs.connection import connect
+from agentjobs.settings import RedisSettings
+from backend.store import JobStore
 from worker.job_writer import JobLost, JobWriter, StartOutcome
 
 

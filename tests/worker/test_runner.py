@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from backend import keys
+from agentjobs import keys
 from backend.store import JobStore
 from tests.support.stack import RedisServer, redis_server
 from tests.support.workflows import registry

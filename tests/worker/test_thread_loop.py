@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from redis.asyncio import Redis
 
-from backend.settings import RedisSettings
+from agentjobs.settings import RedisSettings
 from tests.support.stack import RedisServer
 from worker.thread_loop import thread_loop
 

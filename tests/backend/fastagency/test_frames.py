@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame
-from backend.fastagency.translate import FrameTranslator, RunInfo, answer_value, tool_arguments
-from backend.protocol import (
+from agentjobs.protocol import (
     ErrorEvent,
     InputReceived,
     JobQueued,
@@ -26,6 +24,8 @@ from backend.protocol import (
     WorkflowStarted,
     event_json,
 )
+from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame
+from backend.fastagency.translate import FrameTranslator, RunInfo, answer_value, tool_arguments
 from backend.store import StoredEvent
 from tests.support.fastagency_wire import CONTENT_KEYS, assert_frame_shape
 

@@ -1,0 +1,47 @@
+"""Celery configuration shared by the API (a producer only) and the worker."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from agentjobs import keys
+from agentjobs.settings import RedisSettings
+
+
+def celery_config(settings: RedisSettings) -> dict[str, Any]:
+    """The Celery settings every agentjobs process uses: JSON only, early acks, task events."""
+    return {
+        **_tls_options(settings.celery_broker_url),
+        "broker_url": settings.celery_broker_url,
+        "result_backend": settings.celery_broker_url,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        # Early acks: with the Redis broker a late-acked task still running after the
+        # visibility timeout is delivered again and would run a live job twice.
+        "task_acks_late": False,
+        "worker_prefetch_multiplier": 1,
+        "task_track_started": True,
+        "task_send_sent_event": True,
+        "worker_send_task_events": True,
+        "broker_connection_retry_on_startup": True,
+        "task_routes": {keys.RUN_WORKFLOW_TASK: {"queue": "agentjobs"}},
+        "task_default_queue": "agentjobs",
+        "result_extended": True,
+    }
+
+
+def _tls_options(url: str) -> dict[str, Any]:
+    """Verify the server's certificate on a ``rediss://`` URL that does not say otherwise.
+
+    Without ``ssl_cert_reqs`` in the URL, Celery's result backend refuses a ``rediss://`` URL and
+    kombu's broker connects without checking the certificate: require it, like redis-py does.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "rediss" or "ssl_cert_reqs" in parse_qs(parts.query):
+        return {}
+    tls = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return {"broker_use_ssl": tls, "redis_backend_use_ssl": tls}

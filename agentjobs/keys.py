@@ -1,0 +1,82 @@
+"""Every Redis key name and the Celery task name, built in one place.
+
+The braces are literal: ``{<job id>}`` is a Redis Cluster hash tag, so all keys of one job live
+in one slot.
+"""
+
+from __future__ import annotations
+
+PREFIX = "agentjobs"
+RUN_WORKFLOW_TASK = "agentjobs.run_workflow"
+"""The one Celery task; the API sends it by this name and never imports worker code."""
+
+WORKFLOWS = f"{PREFIX}:workflows"
+"""Hash: workflow name -> catalog entry JSON, published by workers."""
+WORKERS = f"{PREFIX}:workers"
+"""Hash: worker name -> last heartbeat (epoch seconds)."""
+INPUT_DEADLINES = f"{PREFIX}:input-deadlines"
+"""Sorted set: suspended job id -> when its pending question times out (epoch ms)."""
+LEASES = f"{PREFIX}:leases"
+"""Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
+CELERY_QUEUE = "agentjobs"
+"""The Celery queue of run tasks; with the Redis broker, a list of that name holds the backlog."""
+METRICS = f"{PREFIX}:metrics"
+"""Hash: deployment-wide job metrics, added to by the scripts that end jobs, read by
+the API's ``/metrics`` (``agentjobs.job_metrics``)."""
+
+
+def job(job_id: str) -> str:
+    """Hash holding the job record."""
+    return f"{PREFIX}:job:{{{job_id}}}"
+
+
+def events(job_id: str) -> str:
+    """Stream holding the job's event log; entry id = event cursor."""
+    return f"{job(job_id)}:events"
+
+
+def journal(job_id: str) -> str:
+    """List of the outside results the job's workflow received, in order (for replay)."""
+    return f"{job(job_id)}:journal"
+
+
+def live(job_id: str) -> str:
+    """Pub/sub channel carrying each event right after it is appended."""
+    return f"{job(job_id)}:live"
+
+
+def reply(job_id: str, request_id: str) -> str:
+    """List the API pushes the human's answer onto; the worker pops it."""
+    return f"{job(job_id)}:reply:{request_id}"
+
+
+def control(job_id: str) -> str:
+    """List of control commands (``cancel``) for the worker running the job."""
+    return f"{job(job_id)}:control"
+
+
+def lease(job_id: str) -> str:
+    """String with a TTL, refreshed by the worker while it runs the job."""
+    return f"{job(job_id)}:lease"
+
+
+def user_jobs(user: str) -> str:
+    """Sorted set of a user's job ids scored by creation time."""
+    return f"{PREFIX}:user:{user}:jobs"
+
+
+def user_active(user: str) -> str:
+    """Set of the user's possibly active job ids (the create script prunes finished ones)."""
+    return f"{PREFIX}:user:{user}:active"
+
+
+def job_key_affixes() -> tuple[str, str]:
+    """The text before and after the id in ``job()``, for scripts that build job keys from ids."""
+    before, _, after = job("\0").partition("\0")
+    return before, after
+
+
+def job_id_from_live_channel(channel: str) -> str:
+    """Invert ``live()``: the job id inside a live channel name."""
+    start = channel.index("{") + 1
+    return channel[start : channel.index("}", start)]

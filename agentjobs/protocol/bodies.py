@@ -1,0 +1,90 @@
+"""HTTP bodies of the API: catalog entries, job creation, answers, records and pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from agentjobs.protocol.events import (
+    AnswerValue,
+    Event,
+    FailureReason,
+    InputRequest,
+    JobStatus,
+    _Frame,
+)
+
+# HTTP bodies.
+
+
+class WorkflowInfo(_Frame):
+    """One catalog entry, as a worker published it."""
+
+    name: str
+    description: str
+    params_schema: dict[str, Any]
+
+
+class JobCreate(_Frame):
+    """Body of ``POST /jobs``."""
+
+    workflow: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class InputAnswer(_Frame):
+    """Body of ``POST /jobs/{id}/input``."""
+
+    request_id: str
+    value: AnswerValue
+
+
+class JobRecord(_Frame):
+    """Everything known about one job."""
+
+    job_id: str
+    workflow: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    user: str
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    worker: str | None = None
+    attempt: int = 0
+    pending: InputRequest | None = None
+    suspended: bool = False
+    """True while the job waits for a human with no worker holding it (see durable runs)."""
+    result: Any = None
+    error: str | None = None
+    reason: FailureReason | None = None
+    last_event_id: str | None = None
+
+
+class JobCreated(_Frame):
+    """Answer of ``POST /jobs``: the new job and where to follow it."""
+
+    job_id: str
+    status: JobStatus
+    workflow: str
+    events_url: str
+    ws_url: str
+
+
+class EventPage(_Frame):
+    """Answer of ``GET /jobs/{id}/events``: events after a cursor, oldest first."""
+
+    events: list[Event]
+    next_after: str | None
+    """Pass as ``after`` to read the next page; null when this page reached the end of the log."""
+
+
+class JobList(_Frame):
+    """One page of the caller's jobs, newest first."""
+
+    jobs: list[JobRecord]
+    total: int
+    offset: int
+    limit: int

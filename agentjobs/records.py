@@ -1,0 +1,47 @@
+"""The job record's Redis hash codec, and the flat field lists the Lua scripts take."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import TypeAdapter
+
+from agentjobs.protocol import InputRequest, JobRecord, JobStatus
+
+_PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
+
+
+def field_pairs(fields: dict[str, str]) -> list[str]:
+    """Flatten a field mapping into the ``n, k1, v1, ...`` tail the scripts expect."""
+    flat: list[str] = [str(len(fields))]
+    for name, value in fields.items():
+        flat += [name, value]
+    return flat
+
+
+def record_from_hash(raw: dict[str, str]) -> JobRecord:
+    """Build a job record from its Redis hash."""
+    pending = raw.get("pending")
+    return JobRecord(
+        job_id=raw["job_id"],
+        workflow=raw["workflow"],
+        params=json.loads(raw.get("params", "{}")),
+        user=raw["user"],
+        status=JobStatus(raw["status"]),
+        created_at=datetime.fromisoformat(raw["created_at"]),
+        started_at=_optional_time(raw.get("started_at")),
+        finished_at=_optional_time(raw.get("finished_at")),
+        worker=raw.get("worker"),
+        attempt=int(raw.get("attempt", "0")),
+        pending=_PENDING_ADAPTER.validate_json(pending) if pending else None,
+        suspended=raw.get("suspended") == "1",
+        result=json.loads(raw["result"]) if "result" in raw else None,
+        error=raw.get("error"),
+        reason=raw.get("reason"),  # type: ignore[arg-type]
+        last_event_id=raw.get("last_event_id"),
+    )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

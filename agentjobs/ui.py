@@ -1,0 +1,288 @@
+"""``JobUI``: the handle a workflow uses to talk to the humans and clients watching its job.
+
+Every outside result a workflow gets (human answers, model completions through
+``agentjobs.agentchat.journaled``, tool results through ``ui.tool``, the clock and random numbers
+through ``ui.now``/``ui.random``) passes through its journal, so a run can be replayed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import random as _random
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar
+
+from agentjobs.journal import JournalEntry
+from agentjobs.protocol import (
+    AnswerValue,
+    ErrorEvent,
+    Event,
+    MultipleChoice,
+    Progress,
+    StreamChunk,
+    TextInput,
+    TextMessage,
+    ToolCall,
+    ToolResult,
+)
+from agentjobs.replay import Journal, fingerprint
+
+if TYPE_CHECKING:
+    from autogen_agentchat.base import ChatAgent, TaskResult, Team
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_REQUEST_NAMESPACE = uuid.UUID("6f1c2f7e-3d5b-4c84-9a62-0f4e8f0b7a11")
+
+
+EmitKind = Literal["plain", "request"]
+
+
+class EventSink(Protocol):
+    """Where a ``JobUI`` sends events and gets answers (Redis in a worker, memory in tests)."""
+
+    async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
+        """Append ``event`` to the job's log and publish it; returns its cursor."""
+        ...
+
+    async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
+        """Block until the answer to ``request_id`` arrives; raises ``InputTimeout``."""
+        ...
+
+    async def record(self, entry: JournalEntry) -> None:
+        """Append an outside result to the job's journal."""
+        ...
+
+
+class ToolInterrupted(Exception):
+    """A tool started in an earlier attempt and has no recorded result; it is not idempotent."""
+
+
+class InputTimeout(Exception):
+    """Nobody answered an input request in time."""
+
+    def __init__(self, request_id: str, timeout: float) -> None:
+        super().__init__(f"no answer to input request {request_id} within {timeout:g} s")
+        self.request_id = request_id
+        self.timeout = timeout
+
+
+class JobUI:
+    """What a running workflow can do: say things, ask things, report progress, run agents."""
+
+    def __init__(
+        self,
+        sink: EventSink,
+        *,
+        job_id: str,
+        user: str,
+        workflow: str,
+        input_timeout: float | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self._sink = sink
+        self.journal = journal or Journal([], sink)
+        """Replays recorded outside results, then records new ones."""
+        self.stopped_by: BaseException | None = None
+        """Set when a wait ends the run for a reason of the job's own (suspended, lost), so the
+        runner can tell even when agent code wraps the exception."""
+        self._asks = 0
+        self.job_id = job_id
+        self.user = user
+        """The id of the user who started the job."""
+        self.workflow = workflow
+        self.input_timeout = input_timeout
+        """Default time to wait for a human answer, in seconds (None waits forever)."""
+
+    async def text_message(
+        self, content: str, *, sender: str = "workflow", recipient: str | None = None
+    ) -> None:
+        """Show a message from ``sender`` to everyone watching the job."""
+        await self._sink.emit(
+            TextMessage(job_id=self.job_id, sender=sender, recipient=recipient, content=content)
+        )
+
+    async def stream_chunk(self, content: str, *, sender: str) -> None:
+        """Show a partial chunk of a message ``sender`` is still generating."""
+        await self._sink.emit(StreamChunk(job_id=self.job_id, sender=sender, content=content))
+
+    async def tool_call(
+        self, *, sender: str, call_id: str, function_name: str, arguments: str
+    ) -> None:
+        """Report that ``sender`` asked to call a tool."""
+        await self._sink.emit(
+            ToolCall(
+                job_id=self.job_id,
+                sender=sender,
+                call_id=call_id,
+                function_name=function_name,
+                arguments=arguments,
+            )
+        )
+
+    async def tool_result(
+        self, *, sender: str, call_id: str, function_name: str, content: str, is_error: bool
+    ) -> None:
+        """Report a tool's result."""
+        await self._sink.emit(
+            ToolResult(
+                job_id=self.job_id,
+                sender=sender,
+                call_id=call_id,
+                function_name=function_name,
+                content=content,
+                is_error=is_error,
+            )
+        )
+
+    async def progress(self, content: str, fraction: float | None = None) -> None:
+        """Report the workflow's own progress (``fraction`` between 0 and 1, if known)."""
+        await self._sink.emit(Progress(job_id=self.job_id, content=content, fraction=fraction))
+
+    async def error(self, short: str, long: str = "") -> None:
+        """Report a problem the workflow recovers from (a failure ends the job instead)."""
+        await self._sink.emit(ErrorEvent(job_id=self.job_id, short=short, long=long))
+
+    async def text_input(
+        self,
+        prompt: str,
+        *,
+        sender: str = "workflow",
+        suggestions: Sequence[str] = (),
+        password: bool = False,
+        timeout: float | None = None,
+    ) -> str:
+        """Ask the human for a typed answer and wait for it."""
+        request = TextInput(
+            job_id=self.job_id,
+            request_id=self._next_request_id(prompt),
+            prompt=prompt,
+            sender=sender,
+            suggestions=list(suggestions),
+            password=password,
+        )
+        answer = await self._ask(request, timeout)
+        return answer if isinstance(answer, str) else ", ".join(answer)
+
+    async def multiple_choice(
+        self,
+        prompt: str,
+        choices: Sequence[str],
+        *,
+        sender: str = "workflow",
+        default: str | None = None,
+        single: bool = True,
+        timeout: float | None = None,
+    ) -> AnswerValue:
+        """Ask the human to pick one of ``choices`` (a list of them when ``single`` is false)."""
+        if not choices:
+            raise ValueError("multiple_choice needs at least one choice")
+        if default is not None and default not in choices:
+            raise ValueError(f"default {default!r} is not one of the choices")
+        request = MultipleChoice(
+            job_id=self.job_id,
+            request_id=self._next_request_id(prompt),
+            prompt=prompt,
+            sender=sender,
+            choices=list(choices),
+            default=default,
+            single=single,
+        )
+        return await self._ask(request, timeout)
+
+    async def run_team(self, team: Team, task: str) -> TaskResult:
+        """Run an autogen-agentchat team, relaying every message, tool call and chunk."""
+        from agentjobs.agentchat.bridge import run_team
+
+        return await run_team(self, team, task)
+
+    async def run_agent(self, agent: ChatAgent, task: str) -> TaskResult:
+        """Run one autogen-agentchat agent, relaying everything it produces."""
+        from agentjobs.agentchat.bridge import run_agent
+
+        return await run_agent(self, agent, task)
+
+    def now(self) -> datetime:
+        """The current time, journaled: a replay sees the time the first run saw."""
+        return datetime.fromisoformat(
+            self._sync_journaled("clock", lambda: datetime.now(UTC).isoformat())
+        )
+
+    def random(self) -> float:
+        """A random float in [0, 1), journaled: a replay gets the same number."""
+        return float(self._sync_journaled("random", _random.random))
+
+    def tool(
+        self, func: Callable[P, R] | Callable[P, Awaitable[R]], *, idempotent: bool = False
+    ) -> Callable[P, Awaitable[R]]:
+        """Wrap a tool so its result is journaled: a replay returns it without running it again.
+
+        A tool that started in an earlier attempt but has no recorded result (the worker died
+        mid-call) fails the job, unless ``idempotent`` says running it twice is harmless.
+        """
+
+        @functools.wraps(func)
+        async def journaled(*args: P.args, **kwargs: P.kwargs) -> R:
+            await self.journal.flush()
+            fp = fingerprint(func.__qualname__, args, kwargs)
+            if self.journal.take("tool_started", fp) is not None:
+                done = self.journal.take("tool", fp)
+                if done is not None:
+                    return done.value  # type: ignore[no-any-return]
+                if not idempotent:
+                    raise ToolInterrupted(
+                        f"tool {func.__qualname__} started before a crash and left no result;"
+                        " it is not marked idempotent, so it is not run again"
+                    )
+            else:
+                await self.journal.record("tool_started", fp, None)
+            result = func(*args, **kwargs)
+            value = await result if inspect.isawaitable(result) else result
+            await self.journal.record("tool", fp, value)
+            return value
+
+        # Agent frameworks resolve the wrapper's annotations in this module's globals (autogen's
+        # FunctionTool does): give them resolved, or the string annotations of a tool module
+        # with ``from __future__ import annotations`` would name types unknown here.
+        with contextlib.suppress(NameError, TypeError):
+            journaled.__annotations__ = typing.get_type_hints(func, include_extras=True)
+        return journaled
+
+    def _sync_journaled(self, kind: Literal["clock", "random"], make: Callable[[], Any]) -> Any:
+        recorded = self.journal.take(kind, kind)
+        if recorded is not None:
+            return recorded.value
+        value = make()
+        self.journal.record_soon(kind, kind, value)
+        return value
+
+    def _next_request_id(self, prompt: str) -> str:
+        # Deterministic, so a replayed question has the id the human answered.
+        self._asks += 1
+        return uuid.uuid5(_REQUEST_NAMESPACE, f"{self.job_id}/{self._asks}/{prompt}").hex
+
+    async def _ask(self, request: TextInput | MultipleChoice, timeout: float | None) -> AnswerValue:
+        await self.journal.flush()
+        await self._sink.emit(request, "request")
+        recorded = self.journal.take("answer", request.request_id)
+        if recorded is not None:
+            answer: AnswerValue = recorded.value
+            return answer
+        wait = timeout if timeout is not None else self.input_timeout
+        try:
+            value = await self._sink.wait_reply(request.request_id, wait)
+        except BaseException as exc:
+            self.stopped_by = exc
+            raise
+        self.journal.note_external("answer", request.request_id, value)
+        return value
+
+
+CURRENT_UI: ContextVar[JobUI | None] = ContextVar("agentjobs_current_ui", default=None)
+"""The ``JobUI`` of the run in progress, so model clients built inside it are journaled."""

@@ -1,0 +1,346 @@
+"""FastAPIProvider against a real API, worker and Redis: calls, errors, streaming, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agentjobs.cli.redis_server import free_port
+from agentjobs.client.job_socket import auth_headers, ws_url
+from agentjobs.protocol import Event, TextInput, cursor_key
+from frontend_mesop import ApiError, ApiUnreachable, FastAPIProvider
+from tests.support.stack import (
+    RedisServer,
+    api_server,
+    base_env,
+    celery_worker,
+    running,
+    wait_until,
+)
+from tests.support.tcp_proxy import tcp_proxy
+
+
+async def _logged_ids(http: httpx.AsyncClient, job_id: str) -> list[str]:
+    """Every event id in the job's log, read over HTTP page by page."""
+    ids: list[str] = []
+    after: str | None = "0"
+    while after is not None:
+        page = (await http.get(f"/jobs/{job_id}/events", params={"after": after})).json()
+        ids += [e["id"] for e in page["events"]]
+        after = page["next_after"]
+    return ids
+
+
+async def test_learning_chat_through_the_provider(api_url: str, http: httpx.AsyncClient) -> None:
+    async with FastAPIProvider(api_url) as provider:
+        names = {w.name for w in await provider.list_workflows()}
+        assert {"learning_chat", "chatty", "secret_echo"} <= names
+        created = await provider.start_job("learning_chat", {"turns": 2})
+        assert created.workflow == "learning_chat" and created.status == "queued"
+
+        seen: list[Event] = []
+        async for event in provider.events(created.job_id):
+            seen.append(event)
+            if isinstance(event, TextInput):
+                pending = await provider.get_job(created.job_id)
+                assert pending.status == "awaiting_input"
+                assert pending.pending is not None
+                assert pending.pending.request_id == event.request_id
+                await provider.answer(created.job_id, event.request_id, "fractions")
+
+        record = await provider.get_job(created.job_id)
+        listed = await provider.list_jobs(limit=200)
+        health = await provider.health()
+
+    assert seen[-1].type == "workflow_completed"
+    assert record.status == "succeeded" and "fractions" in str(record.result)
+    senders = {e.sender for e in seen if e.type == "text_message"}
+    assert {"Student", "Teacher"} <= senders
+    assert [e.id for e in seen] == await _logged_ids(http, created.job_id)
+    assert created.job_id in {j.job_id for j in listed.jobs}
+    assert health["status"] == "ok"
+
+
+async def test_read_events_pages_and_resumes_from_a_cursor(
+    api_url: str, http: httpx.AsyncClient
+) -> None:
+    provider = FastAPIProvider(api_url)
+    job = await provider.start_job("chatty", {"count": 5})
+    events = [e async for e in provider.events(job.job_id)]
+    ids = [e.id for e in events]
+
+    first = await provider.read_events(job.job_id, limit=2)
+    assert [e.id for e in first.events] == ids[:2] and first.next_after == ids[1]
+    rest = await provider.read_events(job.job_id, after=ids[1])
+    assert [e.id for e in rest.events] == ids[2:] and rest.next_after is None
+    # Following from a cursor in the middle yields exactly the rest, and ends at the terminal.
+    assert [e.id async for e in provider.events(job.job_id, after=ids[3])] == ids[4:]
+    # Following from the terminal event's cursor ends at once.
+    assert [e async for e in provider.events(job.job_id, after=ids[-1])] == []
+
+
+async def test_http_errors_become_api_errors(api_url: str) -> None:
+    provider = FastAPIProvider(api_url)
+    with pytest.raises(ApiError) as missing:
+        await provider.get_job("no-such-job")
+    assert missing.value.status_code == 404 and "no-such-job" in missing.value.message
+
+    with pytest.raises(ApiError) as unknown:
+        await provider.start_job("no_such_workflow")
+    assert unknown.value.status_code == 404
+
+    with pytest.raises(ApiError) as invalid:
+        await provider.start_job("learning_chat", {"turns": 99})
+    assert invalid.value.status_code == 422 and "turns" in invalid.value.message
+
+    with pytest.raises(ApiError) as socket_missing:
+        async for _ in provider.events("no-such-job"):
+            pass
+    assert socket_missing.value.status_code == 404
+
+    job = await provider.start_job("chatty", {"count": 1})
+    async for _ in provider.events(job.job_id):
+        pass
+    with pytest.raises(ApiError) as finished:
+        await provider.cancel(job.job_id)
+    assert finished.value.status_code == 409
+    with pytest.raises(ApiError) as not_pending:
+        await provider.answer(job.job_id, "no-such-request", "x")
+    assert not_pending.value.status_code == 409
+
+
+async def test_answers_and_cancel(api_url: str) -> None:
+    provider = FastAPIProvider(api_url)
+    job = await provider.start_job("secret_echo")
+    async for event in provider.events(job.job_id):
+        if isinstance(event, TextInput):
+            assert event.password
+            after = await provider.answer(job.job_id, event.request_id, "s3cret")
+            assert after.pending is None
+    assert (await provider.get_job(job.job_id)).result == "got a token of 6 characters"
+
+    waiting = await provider.start_job("learning_chat")
+    async for event in provider.events(waiting.job_id):
+        if isinstance(event, TextInput):
+            cancelled = await provider.cancel(waiting.job_id)
+            assert cancelled.status == "cancelled"
+    assert event.type == "workflow_cancelled"
+
+
+async def test_an_unreachable_api_raises_api_unreachable() -> None:
+    provider = FastAPIProvider(f"http://127.0.0.1:{free_port()}", timeout=2)
+    with pytest.raises(ApiUnreachable):
+        await provider.list_workflows()
+    with pytest.raises(ApiUnreachable):
+        await provider.health()
+    with pytest.raises(ApiUnreachable):
+        await provider.poll_events("some-job", wait=1)
+
+
+def test_bad_construction_is_refused() -> None:
+    with pytest.raises(ValueError, match="http://"):
+        FastAPIProvider("127.0.0.1:8008")
+    with pytest.raises(ValueError, match="positive"):
+        FastAPIProvider("http://127.0.0.1:8008", timeout=0)
+
+
+def test_socket_url_and_auth_carry_the_cursor_and_token() -> None:
+    assert (
+        ws_url("https://h/api", "a b", "5-1", "t0k")
+        == "wss://h/api/jobs/a%20b/ws?after=5-1&token=t0k"
+    )
+    assert ws_url("http://h:1", "j", "0", None) == "ws://h:1/jobs/j/ws?after=0"
+    assert auth_headers("t0k") == {"Authorization": "Bearer t0k"} and auth_headers(None) == {}
+    assert cursor_key("0") < cursor_key("1-0") < cursor_key("1-1") < cursor_key("10-0")
+
+
+async def test_stream_survives_cut_connections_without_gap_or_duplicate(
+    api_url: str, http: httpx.AsyncClient
+) -> None:
+    port = int(api_url.rsplit(":", 1)[1])
+    async with tcp_proxy(port) as proxy:
+        provider = FastAPIProvider(proxy.url, max_backoff=0.2)
+        job = await provider.start_job("chatty", {"count": 60, "pause_ms": 20})
+        retries: list[BaseException] = []
+        seen: list[str] = []
+        async for event in provider.events(job.job_id, on_retry=lambda e, _d: retries.append(e)):
+            seen.append(event.id)
+            # Cut the socket three times while the job is still producing messages.
+            if len(seen) in (5, 20, 35):
+                assert proxy.cut() >= 1
+    assert len(retries) >= 3
+    assert seen == await _logged_ids(http, job.job_id)
+    assert len(seen) == len(set(seen)) == 63
+
+
+@contextmanager
+def _api_on(port: int, redis_url: str, log: Path) -> Iterator[None]:
+    """An API process on a fixed port, so a restarted one is reachable at the same URL."""
+    argv = [
+        sys.executable,
+        "-m",
+        "agentjobs.cli",
+        "api",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with running(argv, base_env(redis_url), log) as proc:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                assert proc.poll() is None, f"API exited early; see {log}"
+                return False
+
+        wait_until(healthy, 30, "the restarted API's /health")
+        yield
+        proc.kill()  # a crash, not a graceful stop: clients see their sockets die
+
+
+async def test_stream_resumes_on_a_restarted_api(
+    api_url: str, http: httpx.AsyncClient, redis_srv: RedisServer, logs_dir: Path
+) -> None:
+    port = free_port()
+    first = _api_on(port, redis_srv.url, logs_dir / "api-restart-1.log")
+    second = _api_on(port, redis_srv.url, logs_dir / "api-restart-2.log")
+    await asyncio.to_thread(first.__enter__)
+    provider = FastAPIProvider(f"http://127.0.0.1:{port}", max_backoff=0.2)
+    job = await provider.start_job("chatty", {"count": 100, "pause_ms": 20})
+    seen: list[Event] = []
+    ten_seen, api_down = asyncio.Event(), asyncio.Event()
+
+    def on_retry(exc: BaseException, _delay: float) -> None:
+        if isinstance(exc, ApiUnreachable):
+            api_down.set()
+
+    async def consume() -> None:
+        async for event in provider.events(job.job_id, on_retry=on_retry):
+            seen.append(event)
+            if len(seen) == 10:
+                ten_seen.set()
+
+    consumer = asyncio.create_task(consume())
+    with ExitStack() as cleanup:
+        cleanup.callback(consumer.cancel)
+        await ten_seen.wait()
+        await asyncio.to_thread(first.__exit__, None, None, None)  # the API crashes mid-stream
+        await api_down.wait()  # the provider found nothing listening and keeps retrying
+        await asyncio.to_thread(cleanup.enter_context, second)
+        await asyncio.wait_for(consumer, 30)
+    ids = [e.id for e in seen]
+    assert ids == await _logged_ids(http, job.job_id)
+    assert seen[-1].type == "workflow_completed" and len(ids) == 103
+
+
+def test_sync_provider_polls_a_job_to_its_end(api_url: str) -> None:
+    sync = FastAPIProvider(api_url).sync()
+    assert "chatty" in {w.name for w in sync.list_workflows()}
+    job = sync.start_job("learning_chat", {"turns": 2})
+    events: list[Event] = []
+    while not events or events[-1].type != "workflow_completed":
+        batch = sync.poll_events(job.job_id, events[-1].id if events else "0", wait=5)
+        assert batch, "no event within 5 s"
+        events += batch
+        if isinstance(batch[-1], TextInput):
+            # Nothing happens until the question is answered: a short poll comes back empty.
+            assert sync.poll_events(job.job_id, batch[-1].id, wait=0.2) == []
+            sync.answer(job.job_id, batch[-1].request_id, "prime numbers")
+    ids = [e.id for e in events]
+    assert ids == [e.id for e in sync.read_events(job.job_id).events]
+    assert sync.get_job(job.job_id).status == "succeeded"
+    # The job is over and fully read: polling after its last event returns at once.
+    assert sync.poll_events(job.job_id, ids[-1], wait=30) == []
+    assert job.job_id in {j.job_id for j in sync.list_jobs().jobs}
+    assert sync.health()["status"] == "ok"
+
+
+async def test_sync_provider_works_inside_a_running_loop(api_url: str) -> None:
+    # Mesop may call handlers from a thread that runs a loop; the wrapper must not refuse.
+    sync = FastAPIProvider(api_url).sync()
+    assert sync.health()["status"] == "ok"
+    with pytest.raises(ApiError) as missing:
+        sync.cancel("no-such-job")
+    assert missing.value.status_code == 404
+
+
+async def test_a_token_is_sent_over_http_and_the_websocket(
+    api_url: str, redis_srv: RedisServer, logs_dir: Path
+) -> None:
+    tokens = "tok-alice:alice"
+    with api_server(
+        redis_srv.url, logs_dir / "api-tokens.log", AGENTJOBS_API_TOKENS=tokens
+    ) as secured:
+        anonymous = FastAPIProvider(secured)
+        with pytest.raises(ApiError) as refused:
+            await anonymous.list_workflows()
+        assert refused.value.status_code == 401
+
+        alice = FastAPIProvider(secured, token="tok-alice")
+        job = await alice.start_job("chatty", {"count": 2})
+        events = [e async for e in alice.events(job.job_id)]
+        assert [e.type for e in events][-1] == "workflow_completed"
+        assert job.job_id in {j.job_id for j in (await alice.list_jobs()).jobs}
+        with pytest.raises(ApiError) as socket_refused:
+            async for _ in anonymous.events(job.job_id):
+                pass
+        assert socket_refused.value.status_code == 401
+        wrong = FastAPIProvider(secured, token="tok-mallory")
+        with pytest.raises(ApiError) as wrong_token:
+            await wrong.get_job(job.job_id)
+        assert wrong_token.value.status_code == 401
+
+
+TRIM_ENV = {"AGENTJOBS_EVENT_LOG_MAXLEN": "100"}
+"""About 100 events kept per job: most of a 1000-message job is trimmed from its log."""
+
+
+async def test_a_trimmed_log_is_a_410_that_says_where_to_resume(
+    isolated_db: str, logs_dir: Path
+) -> None:
+    with (
+        api_server(isolated_db, logs_dir / "api-provider-trim.log") as api,
+        celery_worker(isolated_db, logs_dir / "worker-provider-trim.log", 1, **TRIM_ENV),
+    ):
+        provider = FastAPIProvider(api)
+        job = await provider.start_job("chatty", {"count": 1000})
+        sync = provider.sync()
+        await asyncio.to_thread(
+            wait_until, lambda: sync.get_job(job.job_id).status.is_terminal, 30, "the job's end"
+        )
+        with pytest.raises(ApiError) as gone:
+            await provider.read_events(job.job_id)
+        assert gone.value.status_code == 410 and gone.value.resume_after is not None
+        with pytest.raises(ApiError) as closed:
+            async for _ in provider.events(job.job_id):
+                pass
+        assert closed.value.status_code == 410
+        assert closed.value.resume_after == gone.value.resume_after
+
+        resume_after = gone.value.resume_after
+        rest = [e.id async for e in provider.events(job.job_id, after=resume_after)]
+        kept = await provider.read_events(job.job_id, after=resume_after)
+        assert rest == [e.id for e in kept.events] and 100 <= len(rest) < 1000
+        assert kept.events[-1].type == "workflow_completed"
+
+
+def test_api_errors_read_well() -> None:
+    invalid = ApiError(
+        422,
+        [{"loc": ["body", "params", "turns"], "msg": "99 is greater than 10"}, "other"],
+        "POST",
+        "/jobs",
+    )
+    assert invalid.message == "body.params.turns: 99 is greater than 10; other"
+    assert str(invalid) == "POST /jobs: HTTP 422: body.params.turns: 99 is greater than 10; other"
+    assert invalid.resume_after is None
+    gone = ApiError(410, "cursor too old", body={"detail": "x", "resume_after": "5-1"})
+    assert gone.resume_after == "5-1"
