@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,11 +89,40 @@ def wait_ready(group: ProcessGroup, endpoints: list[Endpoint], timeout: float = 
     return None
 
 
-def banner(console: Console, redis_url: str, endpoints: list[Endpoint]) -> None:
-    """The URLs of the running stack."""
+def warn_reused_redis(console: Console, redis_url: str) -> None:
+    """Say loudly that the stack runs on a Redis it found rather than one it started."""
+    # Its jobs, catalog and queue are shared: a worker of another checkout attached to the same
+    # Redis takes this stack's jobs, and old jobs show up in the UI. Newcomers hit this after an
+    # earlier `agentjobs up` or a test left a Redis on the default port.
+    console.print(
+        f"[bold yellow]Warning: reusing the Redis that already answers at {redis_url}.[/]\n"
+        "[yellow]agentjobs up did not start it and will not stop it. Its jobs, queue and "
+        "workflow catalog are shared with whatever else uses it (workers attached to it take "
+        "this stack's jobs too). For a private one, stop that Redis or set "
+        "AGENTJOBS_REDIS_URL=redis://127.0.0.1:<free port>/0.[/]",
+        markup=True,
+        highlight=False,
+    )
+
+
+def _console_hint() -> str | None:
+    # `scripts/demo` activates its venv for itself only: another shell needs the same line.
+    if sys.prefix == sys.base_prefix:
+        return None
+    return f"{'Console':<10} source {sys.prefix}/bin/activate && agentjobs run <workflow>"
+
+
+def banner(
+    console: Console, redis_url: str, endpoints: list[Endpoint], redis_note: str = ""
+) -> None:
+    """The URLs of the running stack, and how another shell gets the console client."""
     lines = [f"{e.name:<10} {e.url}" + (f"   ({e.note})" if e.note else "") for e in endpoints]
-    lines += [f"{'Redis':<10} {redis_url}", "Ctrl-C stops everything."]
-    console.print(Panel.fit("\n".join(lines), title="agentjobs is up"))
+    lines.append(f"{'Redis':<10} {redis_url}" + (f"   ({redis_note})" if redis_note else ""))
+    hint = _console_hint()
+    if hint:
+        lines.append(hint)
+    lines.append("Ctrl-C stops everything.")
+    console.print(Panel.fit("\n".join(lines), title="agentjobs is up"), highlight=False)
 
 
 def stop_on_sigterm() -> None:

@@ -117,8 +117,12 @@ def up(
     group = ProcessGroup(console)
     dev_stack.stop_on_sigterm()
     try:
-        if not redis_answers(redis_url):
+        if redis_answers(redis_url):
+            dev_stack.warn_reused_redis(console, redis_url)
+            redis_note = "found running: not started, and not stopped, by agentjobs up"
+        else:
             _start_dev_redis(group, redis_url)
+            redis_note = "started here, data in .run/redis"
         worker_args = ["worker"] + ([f"--concurrency={concurrency}"] if concurrency else [])
         group.start("worker", python_module("agentjobs.cli", *worker_args))
         group.start(
@@ -128,7 +132,7 @@ def up(
         endpoints = dev_stack.start_frontends(group, host, port, ui_port, flower_at)
         name = dev_stack.wait_ready(group, endpoints)
         if name is None:
-            dev_stack.banner(console, redis_url, endpoints)
+            dev_stack.banner(console, redis_url, endpoints, redis_note)
             name = group.wait_any()
         console.print(f"[red]{name} exited; stopping everything[/red]")
     except KeyboardInterrupt:
