@@ -3,6 +3,10 @@
 Browsers send the bearer token as a query parameter on WebSockets, and uvicorn logs every
 request line and WebSocket handshake with its query string (access log and ``uvicorn.error``).
 A filter on those loggers rewrites the value before any handler formats the record.
+
+The server percent-decodes parameter names (``%74oken=`` and ``tok%65n=`` are the token), so the
+filter decodes every name it sees (percent escapes, repeatedly, and ``+``), ignores case and
+spaces, and redacts the value of any parameter whose name then contains ``token``.
 """
 
 from __future__ import annotations
@@ -10,18 +14,39 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 from backend.auth import QUERY_PARAM
 
 REDACTED = "[redacted]"
-_PARAM = re.compile(rf"(?i)(\b{QUERY_PARAM}=)[^&\s\"']*")
+_PAIR = re.compile(r"(?:^|(?<=[?&;\s\"'(\[]))([^=&;?#\s\"']+)=([^&\s\"']*)")
+"""A ``name=value`` pair at the start of the text or after a separator; the value may be empty."""
+_DECODE_ROUNDS = 4
+"""Enough for a name encoded several times over; each round is cheap."""
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 """The loggers that print request lines; they log directly, so a filter on each sees it all."""
 
 
+def is_token_name(name: str) -> bool:
+    """True when ``name``, however it is encoded or cased, names a token parameter."""
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    # Broader than the one parameter the API reads: a redacted ``access_token`` costs nothing.
+    return QUERY_PARAM in "".join(name.split()).lower()
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    if not is_token_name(match.group(1)):
+        return match.group(0)
+    return f"{match.group(1)}={REDACTED}"
+
+
 def redact(text: str) -> str:
-    """``text`` with every ``token=<value>`` replaced by ``token=[redacted]``."""
-    return _PARAM.sub(rf"\g<1>{REDACTED}", text)
+    """``text`` with the value of every token parameter (any spelling) replaced by ``[redacted]``."""
+    return _PAIR.sub(_redact_pair, text)
 
 
 def _redact_arg(value: Any) -> Any:

@@ -89,3 +89,34 @@ def assert_no_token_stored(job_id: str, redis_srv: RedisServer) -> None:
     stored += str(store.xrange(f"agentjobs:job:{{{job_id}}}:events"))
     assert HEADER_TOKEN not in stored
     assert QUERY_TOKEN not in stored
+
+
+SPELLINGS = ("%74oken", "tok%65n", "%54%4F%4B%45%4E", "TOKEN", "Token", "to%6Ben", "tok+en")
+"""Spellings of the parameter name that a filter matching the literal ``token=`` misses."""
+
+
+async def test_no_spelling_of_the_parameter_gets_a_token_into_the_log(
+    token_api: str, api_log: Path
+) -> None:
+    # The server percent-decodes names: %74oken and tok%65n are the token parameter itself.
+    async with httpx.AsyncClient(base_url=token_api, timeout=10) as http:
+        accepted = await http.get(f"/jobs?%74oken={QUERY_TOKEN}")
+        assert accepted.status_code == 200
+        created = await http.post(f"/jobs?tok%65n={QUERY_TOKEN}", json={"workflow": "chatty"})
+        assert created.status_code == 202, created.text
+        job_id = created.json()["job_id"]
+        assert (await http.get(f"/jobs/{job_id}?%74oken={QUERY_TOKEN}")).json()["user"] == "frank"
+        for n, name in enumerate(SPELLINGS):
+            await http.get(f"/workflows?{name}={QUERY_TOKEN}&n=spelling{n}")
+    host = token_api.removeprefix("http://")
+    async with connect(f"ws://{host}/jobs/{job_id}/ws?tok%65n={QUERY_TOKEN}") as conn:
+        assert (await JobSocket(conn).until_end())["type"] == "workflow_completed"
+    async with connect(f"ws://{host}/jobs/{job_id}/ws?%74oken={HEADER_TOKEN}&n=ws-last") as conn:
+        await JobSocket(conn).until_end()
+
+    wait_until(lambda: "n=ws-last" in api_log.read_text(), 10, "the API's log of the last socket")
+    text = api_log.read_text()
+    for n, name in enumerate(SPELLINGS):
+        assert f"/workflows?{name}={REDACTED}&n=spelling{n}" in text  # logged, value redacted
+    for token in (HEADER_TOKEN, QUERY_TOKEN):
+        assert token[4:] not in text
