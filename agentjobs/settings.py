@@ -1,11 +1,15 @@
 """Settings every agentjobs process shares (Redis, Celery, logging), from ``AGENTJOBS_*`` variables.
 
-Each service subclasses ``RedisSettings`` with its own settings object, read once.
+Each service subclasses ``RedisSettings`` with its own settings object, read once. The worker
+also subclasses ``ModelSettings``, the model ``chat_client`` uses, which lives here so that
+the AutoGen bridge needs no service's settings.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,3 +37,25 @@ class RedisSettings(BaseSettings):
     def celery_broker_url(self) -> str:
         """The broker URL actually used."""
         return self.broker_url or self.redis_url
+
+
+class ModelSettings(BaseSettings):
+    """The model workflows talk to through ``chat_client`` (a worker reads it with its own)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTJOBS_", env_file=".env", extra="ignore")
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    """With a key, the examples use a real OpenAI-compatible model; without, a scripted one."""
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    model: str = "gpt-4o-mini"
+    """The model name sent to the OpenAI-compatible server (``AGENTJOBS_MODEL``)."""
+
+
+@lru_cache
+def get_model_settings() -> ModelSettings:
+    """The model settings, read once per process."""
+    return ModelSettings()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field
 
-from agentjobs.settings import RedisSettings
+from agentjobs.settings import ModelSettings, RedisSettings
 
 
-class WorkerSettings(RedisSettings):
-    """A worker process."""
+class WorkerSettings(RedisSettings, ModelSettings):
+    """A worker process (its Redis, its jobs, and the model its workflows use)."""
 
     workflows: str = "agentjobs.examples.registry:registry"
     """Where the workflows are: ``package.module:registry``."""
@@ -30,15 +30,6 @@ class WorkerSettings(RedisSettings):
     """On SIGTERM, how long running jobs get to finish before failing with ``shutdown``."""
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     """How often a worker records that it is alive (``GET /health`` lists it)."""
-    openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY")
-    )
-    """With a key, the examples use a real OpenAI-compatible model; without, a scripted one."""
-    openai_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
-    )
-    model: str = "gpt-4o-mini"
-    """The model name sent to the OpenAI-compatible server (``AGENTJOBS_MODEL``)."""
 
 
 @lru_cache

@@ -19,8 +19,8 @@ from autogen_ext.models.openai.config import OpenAIClientConfiguration
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from agentjobs.agentchat.journaled import JournaledChatCompletionClient
+from agentjobs.settings import ModelSettings, get_model_settings
 from agentjobs.ui import CURRENT_UI
-from worker.settings import WorkerSettings, get_worker_settings
 
 __all__ = ["OFFLINE_NOTICE", "chat_client", "is_offline", "scripted_tool_call"]
 
@@ -28,16 +28,16 @@ OFFLINE_NOTICE = "Running on a scripted offline model: set OPENAI_API_KEY for a 
 """What a workflow tells its watchers when ``is_offline()``."""
 
 
-def is_offline(settings: WorkerSettings | None = None) -> bool:
+def is_offline(settings: ModelSettings | None = None) -> bool:
     """True when no OpenAI API key is configured, so workflows run on scripted models."""
-    settings = settings or get_worker_settings()
+    settings = settings or get_model_settings()
     return settings.openai_api_key is None
 
 
 def chat_client(
     offline_replies: Sequence[str | CreateResult],
     *,
-    settings: WorkerSettings | None = None,
+    settings: ModelSettings | None = None,
     function_calling: bool = False,
 ) -> ChatCompletionClient:
     """A model client: the configured OpenAI-compatible model, or ``offline_replies`` in order.
@@ -55,10 +55,10 @@ def _journaled(client: ChatCompletionClient) -> ChatCompletionClient:
 
 def _raw_client(
     offline_replies: Sequence[str | CreateResult],
-    settings: WorkerSettings | None,
+    settings: ModelSettings | None,
     function_calling: bool,
 ) -> ChatCompletionClient:
-    settings = settings or get_worker_settings()
+    settings = settings or get_model_settings()
     if settings.openai_api_key is None:
         return ReplayChatCompletionClient(
             offline_replies, model_info=_model_info(function_calling=function_calling)

@@ -19,7 +19,7 @@ from worker.settings import WorkerSettings
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     # The examples read the process settings; a key in the environment must not reach a network.
     settings = WorkerSettings(openai_api_key=None, _env_file=None)
-    monkeypatch.setattr(models, "get_worker_settings", lambda: settings)
+    monkeypatch.setattr(models, "get_model_settings", lambda: settings)
 
 
 def _compact(sink: MemorySink) -> list[tuple[str, Any]]:
