@@ -6,7 +6,7 @@ A filter on those loggers rewrites the value before any handler formats the reco
 
 The server percent-decodes parameter names (``%74oken=`` and ``tok%65n=`` are the token), so the
 filter decodes every name it sees (percent escapes, repeatedly, and ``+``), ignores case and
-spaces, and redacts the value of any parameter whose name then contains ``token``.
+spaces, and redacts the value of every parameter whose name then reads ``token``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def is_token_name(name: str) -> bool:
         if decoded == name:
             break
         name = decoded
-    # Broader than the one parameter the API reads: a redacted ``access_token`` costs nothing.
-    return QUERY_PARAM in "".join(name.split()).lower()
+    # Case and spaces too: ``TOKEN`` and ``tok+en`` are not the parameter the API reads, but a
+    # client that spells it so still sent its token.
+    return "".join(name.split()).lower() == QUERY_PARAM
 
 
 def _redact_pair(match: re.Match[str]) -> str:
@@ -45,7 +46,7 @@ def _redact_pair(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every token parameter (any spelling) replaced by ``[redacted]``."""
+    """``text`` with the value of every token parameter (any spelling) redacted."""
     return _PAIR.sub(_redact_pair, text)
 
 

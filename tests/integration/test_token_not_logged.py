@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +116,7 @@ async def test_no_spelling_of_the_parameter_gets_a_token_into_the_log(
         await JobSocket(conn).until_end()
 
     wait_until(lambda: "n=ws-last" in api_log.read_text(), 10, "the API's log of the last socket")
-    text = api_log.read_text()
+    text = await asyncio.to_thread(api_log.read_text)
     for n, name in enumerate(SPELLINGS):
         assert f"/workflows?{name}={REDACTED}&n=spelling{n}" in text  # logged, value redacted
     for token in (HEADER_TOKEN, QUERY_TOKEN):
