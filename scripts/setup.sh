@@ -14,7 +14,7 @@ if python -c "import agentjobs, autogen_agentchat" 2>/dev/null; then
 else
   echo "installing agentjobs into .venv with its dependencies (AutoGen, Celery, FastAPI, Mesop,"
   echo "Flower, redis-py) and the dev tools (pytest, ruff, mypy, playwright, schemathesis):"
-  echo "about 300 MB; the first time takes a few minutes"
+  echo "about 550 MB; the first time takes a few minutes (2-3 on a small machine)"
 fi
 python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v -i "is ignored" || true
 # Fail loudly if the install did not work.
