@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, cast
+from typing import cast
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from agentjobs import keys, lua
+from agentjobs import keys, scripts
 from agentjobs.job_metrics import end_increments
 from agentjobs.protocol import FailureReason, JobStatus, WorkflowFailed
-from agentjobs.records import field_pairs, record_from_hash
+from agentjobs.records import record_from_hash
 from backend.settings import ApiSettings
 from backend.store import Requeue, hand_back
 
@@ -38,8 +37,6 @@ class Reaper:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
-        self._reap = redis.register_script(lua.REAP)
-        self._expire_input = redis.register_script(lua.EXPIRE_INPUT)
 
     async def reap_once(self) -> list[str]:
         """Handle every lease and question deadline that has passed; returns the jobs failed."""
@@ -47,25 +44,33 @@ class Reaper:
         now_ms = int(seconds) * 1000 + int(micros) // 1000
         failed = []
         for job_id in await self._due(keys.INPUT_DEADLINES, now_ms):
-            result = await self._fail(
-                self._expire_input, job_id, [keys.INPUT_DEADLINES], INPUT_EXPIRED, "input_timeout"
+            event, counted = await self._failure(job_id, INPUT_EXPIRED, "input_timeout")
+            expired = await scripts.expire_input(
+                self.redis,
+                job_id=job_id,
+                event=event,
+                metrics=counted,
+                maxlen=self.settings.event_log_maxlen,
+                retention_seconds=self.settings.retention_seconds,
             )
-            if result[0] == "expired":
+            if expired.outcome is scripts.Expiry.EXPIRED:
                 failed.append(job_id)
         for job_id in await self._due(keys.LEASES, now_ms):
-            result = await self._fail(
-                self._reap,
-                job_id,
-                [keys.lease(job_id), keys.LEASES],
-                WORKER_LOST,
-                "worker_lost",
-                self.settings.max_resume_attempts,
-                int(self.settings.requeue_check_seconds * 1000),
+            event, counted = await self._failure(job_id, WORKER_LOST, "worker_lost")
+            reaped = await scripts.reap(
+                self.redis,
+                job_id=job_id,
+                event=event,
+                metrics=counted,
+                max_attempts=self.settings.max_resume_attempts,
+                requeue_check_ms=int(self.settings.requeue_check_seconds * 1000),
+                maxlen=self.settings.event_log_maxlen,
+                retention_seconds=self.settings.retention_seconds,
             )
-            if result[0] == "requeue":
+            if reaped.outcome is scripts.Reaping.REQUEUED:
                 log.warning("job %s: no worker holds it; handing it back to the queue", job_id)
-                await hand_back(self._requeue, job_id, str(result[1]), "from the reaper")
-            elif result[0] == "reaped":
+                await hand_back(self._requeue, job_id, reaped.workflow, "from the reaper")
+            elif reaped.outcome is scripts.Reaping.REAPED:
                 log.warning("job %s failed: worker lost", job_id)
                 failed.append(job_id)
         return failed
@@ -73,39 +78,14 @@ class Reaper:
     async def _due(self, index: str, now_ms: int) -> list[str]:
         return cast(list[str], await self.redis.zrangebyscore(index, "-inf", now_ms))
 
-    async def _fail(
-        self,
-        script: AsyncScript,
-        job_id: str,
-        more_keys: list[str],
-        error: str,
-        reason: FailureReason,
-        *more_args: int,
-    ) -> list[Any]:
-        """Run a failing script for one job; the scripts share this key and argument layout."""
+    async def _failure(
+        self, job_id: str, error: str, reason: FailureReason
+    ) -> tuple[WorkflowFailed, dict[str, str]]:
+        """The failure event a failing script would log for the job, and what it would count."""
         event = WorkflowFailed(job_id=job_id, error=error, reason=reason)
         raw = cast(dict[str, str], await self.redis.hgetall(keys.job(job_id)))
         counted = end_increments(record_from_hash(raw) if raw else None, JobStatus.FAILED, event.ts)
-        result: list[Any] = await script(
-            keys=[
-                keys.job(job_id),
-                keys.events(job_id),
-                keys.live(job_id),
-                *more_keys,
-                keys.METRICS,
-            ],
-            args=[
-                job_id,
-                event.model_dump_json(exclude={"id"}),
-                self.settings.event_log_maxlen,
-                self.settings.retention_seconds,
-                event.ts.isoformat(),
-                error,
-                *more_args,
-                *field_pairs(counted),
-            ],
-        )
-        return result
+        return event, counted
 
     async def run_forever(self, interval: float) -> None:
         """Reap every ``interval`` seconds until cancelled; Redis outages only delay it."""

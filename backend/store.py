@@ -1,26 +1,22 @@
 """The job store: reads and the client-side changes of jobs in Redis (create, answer, cancel).
 
-Every change runs one Lua script from ``agentjobs.lua``; worker-side changes live in
-``worker.job_writer`` and use the same scripts module.
+Every change runs one script from ``agentjobs.scripts``; worker-side changes live in
+``worker.job_writer`` and use the same scripts. Reading the event log is ``backend.event_log``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
-from agentjobs import keys, lua
+from agentjobs import keys, scripts
 from agentjobs.job_metrics import end_increments
-from agentjobs.journal import answer_entry
 from agentjobs.protocol import (
-    TERMINAL_TYPES,
     AnswerValue,
     InputReceived,
     JobQueued,
@@ -28,14 +24,17 @@ from agentjobs.protocol import (
     JobStatus,
     WorkflowCancelled,
     WorkflowInfo,
-    cursor_key,
-    event_json,
-    just_before,
     utcnow,
 )
-from agentjobs.records import field_pairs, record_from_hash
+from agentjobs.records import record_from_hash
 from agentjobs.settings import RedisSettings
+from backend import event_log
+from backend.event_log import CursorTooOld as CursorTooOld
+from backend.event_log import StoredEvent as StoredEvent
 from backend.queue import ENQUEUE_ERRORS
+
+# CursorTooOld and StoredEvent are re-exported for modules that still import them from here;
+# their home is backend.event_log.
 
 log = logging.getLogger(__name__)
 
@@ -81,36 +80,6 @@ class TooManyActiveJobs(Exception):
         self.limit = limit
 
 
-class CursorTooOld(Exception):
-    """Events right after the cursor were trimmed from the log: reading on would skip them."""
-
-    def __init__(self, cursor: str, resume_after: str) -> None:
-        super().__init__(f"cursor {cursor} is older than the oldest event kept")
-        self.cursor = cursor
-        self.resume_after = resume_after
-        """The oldest cursor that still reads on without a gap (what is left of the log)."""
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """One event as read from the log or the live channel: cursor, type, JSON text (id included)."""
-
-    id: str
-    type: str
-    json: str
-
-    @property
-    def is_terminal(self) -> bool:
-        """True for the event that ends the job."""
-        return self.type in TERMINAL_TYPES
-
-    @classmethod
-    def from_live(cls, message: str) -> StoredEvent:
-        """Parse a live-channel message: ``'<type> {"id":"<cursor>",...}'``."""
-        etype, _, full = message.partition(" ")
-        return cls(id=full[7 : full.index('"', 7)], type=etype, json=full)
-
-
 class JobStore:
     """Client-side access to jobs: what the API needs, and nothing that runs workflows."""
 
@@ -125,9 +94,6 @@ class JobStore:
         self.settings = settings
         self._requeue = requeue
         self._requeue_check_ms = int(requeue_check_seconds * 1000)
-        self._create = redis.register_script(lua.CREATE)
-        self._answer = redis.register_script(lua.ANSWER)
-        self._cancel = redis.register_script(lua.CANCEL)
 
     async def create(
         self,
@@ -154,30 +120,21 @@ class JobStore:
             "created_at": now.isoformat(),
             "attempt": "0",
         }
-        result = await self._create(
-            keys=[
-                keys.job(job_id),
-                keys.events(job_id),
-                keys.live(job_id),
-                keys.user_jobs(user),
-                keys.user_active(user),
-            ],
-            args=[
-                event.model_dump_json(exclude={"id"}),
-                self.settings.event_log_maxlen,
-                now.timestamp(),
-                job_id,
-                *field_pairs(fields),
-                max_active,
-                *keys.job_key_affixes(),
-                self.settings.retention_seconds,
-            ],
+        result = await scripts.create(
+            self.redis,
+            job_id=job_id,
+            user=user,
+            event=event,
+            fields=fields,
+            max_active=max_active,
+            maxlen=self.settings.event_log_maxlen,
+            retention_seconds=self.settings.retention_seconds,
         )
-        if result[0] == "too_many":
-            raise TooManyActiveJobs(int(result[1]), max_active)
-        if result[0] != "ok":
+        if result.outcome is scripts.Creation.TOO_MANY:
+            raise TooManyActiveJobs(result.active, max_active)
+        if result.outcome is not scripts.Creation.CREATED:
             raise RuntimeError(f"job {job_id} already exists")
-        return str(result[1])
+        return result.cursor
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None when there is no such job."""
@@ -201,22 +158,9 @@ class JobStore:
         return [record_from_hash(raw) for raw in raws if raw], total - len(expired)
 
     async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
-        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first.
-
-        Raises ``CursorTooOld`` when the log was trimmed past ``after``: the client would
-        otherwise miss events without knowing.
-        """
-        start = "-" if after in ("", "0") else f"({after}"
-        # One transaction: the trim point read is the one that applies to these entries.
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xrange(keys.events(job_id), min=start, count=limit)
-            pipe.xinfo_stream(keys.events(job_id))
-            entries, info = await pipe.execute(raise_on_error=False)
-        if isinstance(entries, Exception):
-            raise entries
-        if not isinstance(info, ResponseError):  # an error here: no log at all, nothing trimmed
-            _check_cursor(after or "0", cast(dict[str, Any], info))
-        return stored_events(cast(list[tuple[str, dict[str, str]]], entries))
+        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; raises
+        ``CursorTooOld`` when the log was trimmed past it (see ``event_log.read_events``)."""
+        return await event_log.read_events(self.redis, job_id, after, limit)
 
     async def answer(
         self, job_id: str, request_id: str, value: AnswerValue, *, secret: bool = False
@@ -227,34 +171,25 @@ class JobStore:
         """
         shown = SECRET_MASK if secret else value
         event = InputReceived(job_id=job_id, request_id=request_id, value=shown)
-        result = await self._answer(
-            keys=[
-                keys.job(job_id),
-                keys.events(job_id),
-                keys.live(job_id),
-                keys.reply(job_id, request_id),
-                keys.journal(job_id),
-                keys.INPUT_DEADLINES,
-                keys.LEASES,
-            ],
-            args=[
-                request_id,
-                event.model_dump_json(exclude={"id"}),
-                self.settings.event_log_maxlen,
-                json.dumps(value),
-                self.settings.retention_seconds,
-                answer_entry(request_id, value),
-                job_id,
-                self._requeue_check_ms,
-            ],
+        result = await scripts.answer(
+            self.redis,
+            job_id=job_id,
+            request_id=request_id,
+            value=value,
+            event=event,
+            maxlen=self.settings.event_log_maxlen,
+            reply_ttl_seconds=self.settings.retention_seconds,
+            requeue_check_ms=self._requeue_check_ms,
         )
-        if result[0] == "ok":
-            if result[2] == "requeue":
-                # The job was suspended (no worker holds it): a worker replays it from here.
-                # A refused requeue is not the person's concern: the answer is journaled.
-                await hand_back(self._requeue, job_id, str(result[3]), "after its answer")
+        if result.outcome is scripts.Delivery.REQUEUED:
+            # The job was suspended (no worker holds it): a worker replays it from here.
+            # A refused requeue is not the person's concern: the answer is journaled.
+            await hand_back(self._requeue, job_id, result.workflow, "after its answer")
+        if result.outcome in (scripts.Delivery.DELIVERED, scripts.Delivery.REQUEUED):
             return AnswerOutcome.ACCEPTED
-        return AnswerOutcome.MISSING if result[0] == "missing" else AnswerOutcome.NOT_PENDING
+        if result.outcome is scripts.Delivery.MISSING:
+            return AnswerOutcome.MISSING
+        return AnswerOutcome.NOT_PENDING
 
     async def cancel(
         self, job_id: str, by: str = "user", record: JobRecord | None = None
@@ -266,28 +201,19 @@ class JobStore:
         event = WorkflowCancelled(job_id=job_id, by=by)
         known = record or await self.get(job_id)
         counted = end_increments(known, JobStatus.CANCELLED, event.ts)
-        result = await self._cancel(
-            keys=[
-                keys.job(job_id),
-                keys.events(job_id),
-                keys.live(job_id),
-                keys.control(job_id),
-                keys.lease(job_id),
-                keys.LEASES,
-                keys.METRICS,
-            ],
-            args=[
-                event.model_dump_json(exclude={"id"}),
-                self.settings.event_log_maxlen,
-                event.ts.isoformat(),
-                self.settings.retention_seconds,
-                job_id,
-                *field_pairs(counted),
-            ],
+        result = await scripts.cancel(
+            self.redis,
+            job_id=job_id,
+            event=event,
+            metrics=counted,
+            maxlen=self.settings.event_log_maxlen,
+            retention_seconds=self.settings.retention_seconds,
         )
-        if result[0] == "ok":
+        if result.outcome is scripts.Cancellation.CANCELLED:
             return CancelOutcome.CANCELLED
-        return CancelOutcome.MISSING if result[0] == "missing" else CancelOutcome.ALREADY_FINISHED
+        if result.outcome is scripts.Cancellation.MISSING:
+            return CancelOutcome.MISSING
+        return CancelOutcome.ALREADY_FINISHED
 
     async def catalog(self) -> list[WorkflowInfo]:
         """The workflows published by workers, sorted by name."""
@@ -303,29 +229,3 @@ class JobStore:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""
         raw = cast(dict[str, str], await self.redis.hgetall(keys.WORKERS))
         return sorted(name for name, beat in raw.items() if float(beat) >= since)
-
-
-def _check_cursor(after: str, info: dict[str, Any]) -> None:
-    """Raise ``CursorTooOld`` when entries after ``after`` were trimmed from the log.
-
-    ``job_queued`` is every log's first event, so a log starting with anything else was
-    trimmed, and every trimmed entry came before the first one kept. A cursor from just below
-    that entry reads on without a gap; an older one is refused. (Redis does not record where a
-    ``MAXLEN`` trim stopped, so a cursor at exactly the last trimmed entry is refused too: one
-    event early, never let through with a gap.)
-    """
-    first = info.get("first-entry")
-    if not first or first[1].get("t") == "job_queued":
-        return
-    # The id just below the first kept one (sequence numbers never reach 19 digits).
-    resume_after = just_before(first[0])
-    if cursor_key(after) < cursor_key(resume_after):
-        raise CursorTooOld(after, resume_after)
-
-
-def stored_events(entries: Iterable[tuple[str, dict[str, str]]]) -> list[StoredEvent]:
-    """Turn XRANGE/XREAD entries into events with their cursor spliced in."""
-    return [
-        StoredEvent(id=eid, type=fields["t"], json=event_json(eid, fields["e"]))
-        for eid, fields in entries
-    ]

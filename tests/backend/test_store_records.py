@@ -1,4 +1,4 @@
-"""Unit tests for the pure helpers of ``backend.store`` (no Redis connection is made)."""
+"""Unit tests for the record codec and the event-log helpers (no Redis connection is made)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from agentjobs.protocol import (
     event_json,
 )
 from agentjobs.records import field_pairs, record_from_hash
-from backend.store import StoredEvent, stored_events
+from backend.event_log import StoredEvent, stored_events
 
 JOB = "3f2b9c1e-8d4a-4c6b-9e0f-1a2b3c4d5e6f"
 CREATED = datetime(2024, 5, 17, 9, 30, 0, 123456, tzinfo=UTC)

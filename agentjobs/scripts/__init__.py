@@ -1,0 +1,49 @@
+"""The Lua scripts that change jobs, each behind one typed async function.
+
+Each script appends its event, updates the record and publishes in one atomic step, so a job's
+status never lags the event a client has just received. Every module holds one script's Lua
+text beside the function that lays out its KEYS and ARGV; keys come from ``agentjobs.keys``.
+The client side (API) uses ``create``, ``answer`` and ``cancel``; the worker ``start``,
+``emit``, ``append_journal``, ``renew_lease`` and ``suspend``; the reaper ``reap`` and
+``expire_input``.
+"""
+
+from agentjobs.scripts.answer import AnswerResult, Delivery, answer
+from agentjobs.scripts.cancel import Cancellation, CancelResult, cancel
+from agentjobs.scripts.create import CreateResult, Creation, create
+from agentjobs.scripts.emit import EmitResult, Write, WriteKind, emit
+from agentjobs.scripts.expire_input import ExpireResult, Expiry, expire_input
+from agentjobs.scripts.journal import append_journal
+from agentjobs.scripts.lease import renew_lease
+from agentjobs.scripts.reap import Reaping, ReapResult, reap
+from agentjobs.scripts.start import StartOutcome, StartResult, start
+from agentjobs.scripts.suspend import Suspension, suspend
+
+__all__ = [
+    "AnswerResult",
+    "CancelResult",
+    "Cancellation",
+    "CreateResult",
+    "Creation",
+    "Delivery",
+    "EmitResult",
+    "ExpireResult",
+    "Expiry",
+    "ReapResult",
+    "Reaping",
+    "StartOutcome",
+    "StartResult",
+    "Suspension",
+    "Write",
+    "WriteKind",
+    "answer",
+    "append_journal",
+    "cancel",
+    "create",
+    "emit",
+    "expire_input",
+    "reap",
+    "renew_lease",
+    "start",
+    "suspend",
+]

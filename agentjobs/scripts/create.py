@@ -1,0 +1,109 @@
+"""The create script: a new job's record and its ``job_queued`` event, under the user's limit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from agentjobs import keys
+from agentjobs.protocol import JobQueued
+from agentjobs.records import field_pairs
+from agentjobs.scripts.lua_script import LuaScript
+from agentjobs.scripts.prelude import PRELUDE, body
+
+CREATE = LuaScript(
+    "create",
+    PRELUDE
+    + """
+-- KEYS: job, events, live, user_jobs, user_active
+-- ARGV: body, maxlen, score, job_id, n, field/value pairs...,
+--       max_active (0: no limit), job key prefix, job key suffix, retention
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+local q = 6 + 2 * tonumber(ARGV[5])
+-- The user's active set only names candidates; each job's own status decides, so a job that
+-- ended any way (success, failure, cancel, reaped, expired) frees its slot without any other
+-- script having to know about the set. Pruned here, so it holds at most max_active ids.
+local active = 0
+for _, other in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  local st = redis.call('HGET', ARGV[q + 1] .. other .. ARGV[q + 2], 'status')
+  if st and not is_terminal(st) then active = active + 1 else redis.call('SREM', KEYS[5], other) end
+end
+local limit = tonumber(ARGV[q])
+if limit > 0 and active >= limit then return {'too_many', active} end
+hset_pairs(KEYS[1], 6, tonumber(ARGV[5]))
+local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('EXPIRE', KEYS[5], ARGV[q + 3])
+return {'ok', id}
+""",
+)
+
+
+class Creation(StrEnum):
+    """What the create script did."""
+
+    CREATED = "ok"
+    EXISTS = "exists"
+    """A job with this id is already stored; nothing was written."""
+    TOO_MANY = "too_many"
+    """The user already has ``max_active`` active jobs; nothing was written."""
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """The create script's answer."""
+
+    outcome: Creation
+    cursor: str = ""
+    """The ``job_queued`` event's cursor (``CREATED`` only)."""
+    active: int = 0
+    """How many active jobs the user has (``TOO_MANY`` only)."""
+
+
+async def create(
+    redis: Redis,
+    *,
+    job_id: str,
+    user: str,
+    event: JobQueued,
+    fields: Mapping[str, str],
+    max_active: int,
+    maxlen: int,
+    retention_seconds: int,
+) -> CreateResult:
+    """Store the record ``fields`` and append ``event``, unless the job exists or ``user``
+    already has ``max_active`` (> 0) active jobs; the count and the write are one atomic step.
+
+    The job is indexed under ``user`` by the event's time; ``user``'s active set expires after
+    ``retention_seconds`` of no new jobs.
+    """
+    raw = await CREATE.run(
+        redis,
+        keys=[
+            keys.job(job_id),
+            keys.events(job_id),
+            keys.live(job_id),
+            keys.user_jobs(user),
+            keys.user_active(user),
+        ],
+        args=[
+            body(event),
+            maxlen,
+            event.ts.timestamp(),
+            job_id,
+            *field_pairs(dict(fields)),
+            max_active,
+            *keys.job_key_affixes(),
+            retention_seconds,
+        ],
+    )
+    outcome = Creation(raw[0])
+    if outcome is Creation.CREATED:
+        return CreateResult(outcome, cursor=str(raw[1]))
+    if outcome is Creation.TOO_MANY:
+        return CreateResult(outcome, active=int(raw[1]))
+    return CreateResult(outcome)

@@ -1,0 +1,79 @@
+"""The Lua helpers every job-changing script starts with, and the ARGV layout they read.
+
+Events are stored in the stream without their id (field ``e``); ``append`` splices the id in
+(see ``protocol.event_json``) for the pub/sub message and the pending request.
+"""
+
+from __future__ import annotations
+
+from agentjobs.protocol import Event, WorkflowFailed
+from agentjobs.scripts.lua_script import Arg
+
+PRELUDE = """
+local function is_terminal(st)
+  return st == 'succeeded' or st == 'failed' or st == 'cancelled'
+end
+-- The stream entry keeps the type beside the body, and the live message leads with it, so the
+-- relay can spot terminal events without parsing JSON.
+local function append(events, live, job, etype, body, maxlen)
+  local id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 't', etype, 'e', body)
+  local full = '{"id":"' .. id .. '",' .. string.sub(body, 2)
+  redis.call('HSET', job, 'last_event_id', id)
+  redis.call('PUBLISH', live, etype .. ' ' .. full)
+  return id, full
+end
+local function hset_pairs(job, first, n)
+  for i = first, first + 2 * n - 1, 2 do
+    redis.call('HSET', job, ARGV[i], ARGV[i + 1])
+  end
+end
+-- A lease's deadline in the leases index, in Redis's own clock (every process agrees on it).
+local function lease_deadline(lease_ms)
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(lease_ms)
+end
+-- Count a job's end in the metrics hash (agentjobs/job_metrics.py): ARGV[first] is n, then n
+-- field/amount pairs. Inside the terminal write, so every end counts once, whoever ends it.
+local function count_end(metrics, first)
+  for i = first + 1, first + 2 * tonumber(ARGV[first]), 2 do
+    redis.call('HINCRBYFLOAT', metrics, ARGV[i], ARGV[i + 1])
+  end
+end
+local function finish(job, events, retention)
+  redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume')
+  redis.call('EXPIRE', job, retention)
+  redis.call('EXPIRE', events, retention)
+  -- keys.journal(id) is keys.job(id) .. ':journal' (same hash tag; see agentjobs/keys.py).
+  redis.call('EXPIRE', job .. ':journal', retention)
+end
+-- Fail a job no worker holds (the reaper's cases). The caller's ARGV: job_id, body, maxlen,
+-- retention, finished_at, error (see unheld_failure_args); ARGV[counts_at] starts the metric
+-- pairs (see count_end).
+local function fail_unheld(job, events, live, metrics, reason, counts_at)
+  redis.call('HSET', job, 'status', 'failed', 'finished_at', ARGV[5], 'error', ARGV[6],
+    'reason', reason)
+  local id = append(events, live, job, 'workflow_failed', ARGV[2], ARGV[3])
+  finish(job, events, ARGV[4])
+  count_end(metrics, counts_at)
+  return id
+end
+"""
+
+
+def body(event: Event) -> str:
+    """The event as the stream stores it: its JSON without the id, which ``append`` splices in."""
+    return event.model_dump_json(exclude={"id"})
+
+
+def unheld_failure_args(
+    job_id: str, event: WorkflowFailed, *, maxlen: int, retention_seconds: int
+) -> list[Arg]:
+    """ARGV[1..6] of a script that ends with ``fail_unheld``, in the order it reads them."""
+    return [
+        job_id,
+        body(event),
+        maxlen,
+        retention_seconds,
+        event.ts.isoformat(),
+        event.error,
+    ]

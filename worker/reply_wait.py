@@ -1,0 +1,67 @@
+"""Waiting for a human's answer: the wait in progress, its deadline, and a BLPOP that rides out
+Redis outages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A wait for an answer in progress: the question, its timeout, and when it began."""
+
+    request_id: str
+    timeout: float | None
+    since: float
+    """``loop.time()`` when the wait began."""
+
+
+def first_hold(suspend_after: float | None, timeout: float | None) -> float | None:
+    """How long to block for the answer before suspending the job (``timeout`` if it never
+    suspends); None waits forever."""
+    if suspend_after is None:
+        return timeout
+    hold = max(suspend_after, 0.01)  # BLPOP reads 0 as "forever"
+    return hold if not timeout else min(hold, timeout)
+
+
+async def question_deadline_ms(redis: Redis, wait: Wait) -> int | None:
+    """When the question of ``wait`` times out, in epoch ms of Redis's clock (None: never).
+
+    The deadline counts from when the wait began, not from now."""
+    seconds, micros = await redis.time()
+    now_ms = int(seconds) * 1000 + int(micros) // 1000
+    waited_ms = int((asyncio.get_running_loop().time() - wait.since) * 1000)
+    return None if not wait.timeout else now_ms - waited_ms + int(wait.timeout * 1000)
+
+
+async def blpop_surviving_outages(
+    redis: Redis, key: str, timeout: float | None, job_id: str
+) -> list[str] | None:
+    """BLPOP that waits out a Redis restart instead of failing the job; same total timeout.
+
+    An answer pushed before the outage is still there afterwards (the list is persisted),
+    and a job must not fail just because its store blinked while a human was thinking.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = None if not timeout else loop.time() + timeout
+    pause = 0.1
+    while True:
+        left = 0.0 if deadline is None else max(deadline - loop.time(), 0.001)
+        try:
+            return cast("list[str] | None", await redis.blpop([key], timeout=left))
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            if deadline is not None and loop.time() >= deadline:
+                return None
+            log.warning("job %s: Redis unreachable while waiting for input", job_id)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
