@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+
+from backend.validation_errors import validation_error
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -38,5 +41,6 @@ async def complete_http_error(request: Request, exc: Exception) -> Response:
 
 
 def install_http_error_handlers(app: FastAPI) -> None:
-    """Answer HTTP errors through ``complete_http_error``."""
+    """Answer HTTP errors through ``complete_http_error``, 422s through ``validation_error``."""
     app.add_exception_handler(HTTPException, complete_http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

@@ -8,13 +8,13 @@ from typing import Any
 from pydantic import Field
 
 from agentjobs.protocol.events import (
-    AnswerValue,
     Event,
     FailureReason,
     InputRequest,
     JobStatus,
     _Frame,
 )
+from agentjobs.protocol.utf8 import CheckedAnswer, Utf8Json, Utf8Str
 
 # HTTP bodies.
 
@@ -30,15 +30,15 @@ class WorkflowInfo(_Frame):
 class JobCreate(_Frame):
     """Body of ``POST /jobs``."""
 
-    workflow: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    workflow: Utf8Str
+    params: Utf8Json = Field(default_factory=dict)
 
 
 class InputAnswer(_Frame):
     """Body of ``POST /jobs/{id}/input``."""
 
-    request_id: str
-    value: AnswerValue
+    request_id: Utf8Str
+    value: CheckedAnswer
 
 
 class JobRecord(_Frame):

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from agentjobs.protocol.events import AnswerValue, _Frame
+from agentjobs.protocol.events import _Frame
+from agentjobs.protocol.utf8 import CheckedAnswer, Utf8Str
 
 # Client -> server frames on the job WebSocket.
 
@@ -15,8 +16,8 @@ class InputFrame(_Frame):
     """Answer the pending request ``request_id`` with ``value``."""
 
     type: Literal["input"] = "input"
-    request_id: str
-    value: AnswerValue
+    request_id: Utf8Str
+    value: CheckedAnswer
 
 
 class CancelFrame(_Frame):

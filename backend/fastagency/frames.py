@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agentjobs.protocol.utf8 import Utf8Json, Utf8Str
+
 __all__ = [
     "FRAME_ADAPTER",
     "DiscoveredWorkflow",
@@ -192,19 +194,19 @@ class InitiateWorkflow(BaseModel):
     the job belongs to the authenticated user (the client sends the string ``"None"``).
     """
 
-    user_id: str | None = None
+    user_id: Utf8Str | None = None
     workflow_uuid: uuid.UUID
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    name: Utf8Str
+    params: Utf8Json = Field(default_factory=dict)
 
 
 class InitiateWorkflowRequest(BaseModel):
     """Body of ``POST /fastagency/initiate_workflow``."""
 
-    workflow_name: str
-    workflow_uuid: str
-    user_id: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    workflow_name: Utf8Str
+    workflow_uuid: Utf8Str
+    user_id: Utf8Str | None = None
+    params: Utf8Json = Field(default_factory=dict)
 
 
 class InitiateWorkflowResponse(_Strict):

@@ -99,3 +99,69 @@ async def test_bad_cursor_is_refused(http: httpx.AsyncClient) -> None:
     response = await http.get(f"/jobs/{job_id}/events", params={"after": "yesterday"})
     assert response.status_code == 422
     await http.post(f"/jobs/{job_id}/cancel")
+
+
+LONE = "\ud800"
+"""Valid JSON (as the escape ``\\ud800``) but no UTF-8 encoding exists for it."""
+
+
+async def _post_raw(http: httpx.AsyncClient, url: str, body: object) -> httpx.Response:
+    # json.dumps escapes the surrogate as ASCII; httpx's json= would fail to encode it here.
+    headers = {"Content-Type": "application/json"}
+    return await http.post(url, content=json.dumps(body), headers=headers)
+
+
+def _loc(response: httpx.Response) -> list[object]:
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert "UTF-8" in error["msg"]
+    return list(error["loc"])
+
+
+async def test_strings_that_are_not_utf8_are_422_naming_the_field(
+    http: httpx.AsyncClient,
+) -> None:
+    before = (await http.get("/jobs", params={"limit": 1})).json()["total"]
+    assert _loc(await _post_raw(http, "/jobs", {"workflow": LONE})) == ["body", "workflow"]
+    nested = {"workflow": "chatty", "params": {"count": 1, "note": ["ok", {"deep": LONE}]}}
+    assert _loc(await _post_raw(http, "/jobs", nested))[:2] == ["body", "params"]
+    as_key = {"workflow": "chatty", "params": {LONE: 1}}
+    assert _loc(await _post_raw(http, "/jobs", as_key))[:2] == ["body", "params"]
+    fastagency = {"workflow_name": "chatty", "workflow_uuid": "u", "params": {"n": LONE}}
+    response = await _post_raw(http, "/fastagency/initiate_workflow", fastagency)
+    assert _loc(response)[:2] == ["body", "params"]
+    named = {"workflow_name": LONE, "workflow_uuid": "u"}
+    assert _loc(await _post_raw(http, "/fastagency/initiate_workflow", named)) == [
+        "body",
+        "workflow_name",
+    ]
+    # None of the refused bodies made a job.
+    assert (await http.get("/jobs", params={"limit": 1})).json()["total"] == before
+
+
+async def test_answers_that_are_not_utf8_are_refused_and_the_question_stays_pending(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    job_id = await start_job(http, "trip_planner")
+    async with job_socket(api_url, job_id) as ws:
+        choice = await ws.until("multiple_choice")
+        rid = choice["request_id"]
+        url = f"/jobs/{job_id}/input"
+        assert _loc(await _post_raw(http, url, {"request_id": rid, "value": LONE}))[:2] == [
+            "body",
+            "value",
+        ]
+        listed = {"request_id": rid, "value": ["Paris", LONE]}
+        assert _loc(await _post_raw(http, url, listed))[:2] == ["body", "value"]
+        assert _loc(await _post_raw(http, url, {"request_id": LONE, "value": "Paris"})) == [
+            "body",
+            "request_id",
+        ]
+        # The socket refuses it as well, and stays usable.
+        await ws.send(json.dumps({"type": "input", "request_id": rid, "value": LONE}))
+        assert (await ws.until("protocol_error"))["detail"]
+        assert (await http.get(f"/jobs/{job_id}")).json()["pending"]["request_id"] == rid
+        await ws.send({"type": "input", "request_id": rid, "value": "Paris"})
+        assert (await ws.until("input_received"))["value"] == "Paris"
+        await http.post(f"/jobs/{job_id}/cancel")
+        await ws.until_end()
