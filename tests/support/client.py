@@ -24,6 +24,17 @@ async def start_job(http: httpx.AsyncClient, workflow: str, **params: Any) -> st
     return job_id
 
 
+async def logged_ids(http: httpx.AsyncClient, job_id: str) -> list[str]:
+    """Every event id in the job's log, read over HTTP page by page."""
+    ids: list[str] = []
+    after: str | None = "0"
+    while after is not None:
+        page = (await http.get(f"/jobs/{job_id}/events", params={"after": after})).json()
+        ids += [e["id"] for e in page["events"]]
+        after = page["next_after"]
+    return ids
+
+
 def ws_url(api_url: str, job_id: str, after: str = "0") -> str:
     """The job's WebSocket URL."""
     return f"ws://{api_url.removeprefix('http://')}/jobs/{job_id}/ws?after={after}"

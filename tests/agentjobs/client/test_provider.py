@@ -1,40 +1,21 @@
-"""FastAPIProvider against a real API, worker and Redis: calls, errors, streaming, reconnects."""
+"""FastAPIProvider against a real API, worker and Redis: calls, errors, tokens.
+
+Streams that reconnect or resume: test_event_stream.py; the blocking twin: test_sync.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from agentjobs.cli.redis_server import free_port
+from agentjobs.client import ApiError, ApiUnreachable, FastAPIProvider
 from agentjobs.client.job_socket import auth_headers, ws_url
 from agentjobs.protocol import Event, TextInput, cursor_key
-from frontend_mesop import ApiError, ApiUnreachable, FastAPIProvider
-from tests.support.stack import (
-    RedisServer,
-    api_server,
-    base_env,
-    celery_worker,
-    running,
-    wait_until,
-)
-from tests.support.tcp_proxy import tcp_proxy
-
-
-async def _logged_ids(http: httpx.AsyncClient, job_id: str) -> list[str]:
-    """Every event id in the job's log, read over HTTP page by page."""
-    ids: list[str] = []
-    after: str | None = "0"
-    while after is not None:
-        page = (await http.get(f"/jobs/{job_id}/events", params={"after": after})).json()
-        ids += [e["id"] for e in page["events"]]
-        after = page["next_after"]
-    return ids
+from tests.support.client import logged_ids
+from tests.support.stack import RedisServer, api_server
 
 
 async def test_learning_chat_through_the_provider(api_url: str, http: httpx.AsyncClient) -> None:
@@ -62,7 +43,7 @@ async def test_learning_chat_through_the_provider(api_url: str, http: httpx.Asyn
     assert record.status == "succeeded" and "fractions" in str(record.result)
     senders = {e.sender for e in seen if e.type == "text_message"}
     assert {"Student", "Teacher"} <= senders
-    assert [e.id for e in seen] == await _logged_ids(http, created.job_id)
+    assert [e.id for e in seen] == await logged_ids(http, created.job_id)
     assert created.job_id in {j.job_id for j in listed.jobs}
     assert health["status"] == "ok"
 
@@ -160,118 +141,6 @@ def test_socket_url_and_auth_carry_the_cursor_and_token() -> None:
     assert cursor_key("0") < cursor_key("1-0") < cursor_key("1-1") < cursor_key("10-0")
 
 
-async def test_stream_survives_cut_connections_without_gap_or_duplicate(
-    api_url: str, http: httpx.AsyncClient
-) -> None:
-    port = int(api_url.rsplit(":", 1)[1])
-    async with tcp_proxy(port) as proxy:
-        provider = FastAPIProvider(proxy.url, max_backoff=0.2)
-        job = await provider.start_job("chatty", {"count": 60, "pause_ms": 20})
-        retries: list[BaseException] = []
-        seen: list[str] = []
-        async for event in provider.events(job.job_id, on_retry=lambda e, _d: retries.append(e)):
-            seen.append(event.id)
-            # Cut the socket three times while the job is still producing messages.
-            if len(seen) in (5, 20, 35):
-                assert proxy.cut() >= 1
-    assert len(retries) >= 3
-    assert seen == await _logged_ids(http, job.job_id)
-    assert len(seen) == len(set(seen)) == 63
-
-
-@contextmanager
-def _api_on(port: int, redis_url: str, log: Path) -> Iterator[None]:
-    """An API process on a fixed port, so a restarted one is reachable at the same URL."""
-    argv = [
-        sys.executable,
-        "-m",
-        "agentjobs.cli",
-        "api",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with running(argv, base_env(redis_url), log) as proc:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                assert proc.poll() is None, f"API exited early; see {log}"
-                return False
-
-        wait_until(healthy, 30, "the restarted API's /health")
-        yield
-        proc.kill()  # a crash, not a graceful stop: clients see their sockets die
-
-
-async def test_stream_resumes_on_a_restarted_api(
-    api_url: str, http: httpx.AsyncClient, redis_srv: RedisServer, logs_dir: Path
-) -> None:
-    port = free_port()
-    first = _api_on(port, redis_srv.url, logs_dir / "api-restart-1.log")
-    second = _api_on(port, redis_srv.url, logs_dir / "api-restart-2.log")
-    await asyncio.to_thread(first.__enter__)
-    provider = FastAPIProvider(f"http://127.0.0.1:{port}", max_backoff=0.2)
-    job = await provider.start_job("chatty", {"count": 100, "pause_ms": 20})
-    seen: list[Event] = []
-    ten_seen, api_down = asyncio.Event(), asyncio.Event()
-
-    def on_retry(exc: BaseException, _delay: float) -> None:
-        if isinstance(exc, ApiUnreachable):
-            api_down.set()
-
-    async def consume() -> None:
-        async for event in provider.events(job.job_id, on_retry=on_retry):
-            seen.append(event)
-            if len(seen) == 10:
-                ten_seen.set()
-
-    consumer = asyncio.create_task(consume())
-    with ExitStack() as cleanup:
-        cleanup.callback(consumer.cancel)
-        await ten_seen.wait()
-        await asyncio.to_thread(first.__exit__, None, None, None)  # the API crashes mid-stream
-        await api_down.wait()  # the provider found nothing listening and keeps retrying
-        await asyncio.to_thread(cleanup.enter_context, second)
-        await asyncio.wait_for(consumer, 30)
-    ids = [e.id for e in seen]
-    assert ids == await _logged_ids(http, job.job_id)
-    assert seen[-1].type == "workflow_completed" and len(ids) == 103
-
-
-def test_sync_provider_polls_a_job_to_its_end(api_url: str) -> None:
-    sync = FastAPIProvider(api_url).sync()
-    assert "chatty" in {w.name for w in sync.list_workflows()}
-    job = sync.start_job("learning_chat", {"turns": 2})
-    events: list[Event] = []
-    while not events or events[-1].type != "workflow_completed":
-        batch = sync.poll_events(job.job_id, events[-1].id if events else "0", wait=5)
-        assert batch, "no event within 5 s"
-        events += batch
-        if isinstance(batch[-1], TextInput):
-            # Nothing happens until the question is answered: a short poll comes back empty.
-            assert sync.poll_events(job.job_id, batch[-1].id, wait=0.2) == []
-            sync.answer(job.job_id, batch[-1].request_id, "prime numbers")
-    ids = [e.id for e in events]
-    assert ids == [e.id for e in sync.read_events(job.job_id).events]
-    assert sync.get_job(job.job_id).status == "succeeded"
-    # The job is over and fully read: polling after its last event returns at once.
-    assert sync.poll_events(job.job_id, ids[-1], wait=30) == []
-    assert job.job_id in {j.job_id for j in sync.list_jobs().jobs}
-    assert sync.health()["status"] == "ok"
-
-
-async def test_sync_provider_works_inside_a_running_loop(api_url: str) -> None:
-    # Mesop may call handlers from a thread that runs a loop; the wrapper must not refuse.
-    sync = FastAPIProvider(api_url).sync()
-    assert sync.health()["status"] == "ok"
-    with pytest.raises(ApiError) as missing:
-        sync.cancel("no-such-job")
-    assert missing.value.status_code == 404
-
-
 async def test_a_token_is_sent_over_http_and_the_websocket(
     api_url: str, redis_srv: RedisServer, logs_dir: Path
 ) -> None:
@@ -297,39 +166,6 @@ async def test_a_token_is_sent_over_http_and_the_websocket(
         with pytest.raises(ApiError) as wrong_token:
             await wrong.get_job(job.job_id)
         assert wrong_token.value.status_code == 401
-
-
-TRIM_ENV = {"AGENTJOBS_EVENT_LOG_MAXLEN": "100"}
-"""About 100 events kept per job: most of a 1000-message job is trimmed from its log."""
-
-
-async def test_a_trimmed_log_is_a_410_that_says_where_to_resume(
-    isolated_db: str, logs_dir: Path
-) -> None:
-    with (
-        api_server(isolated_db, logs_dir / "api-provider-trim.log") as api,
-        celery_worker(isolated_db, logs_dir / "worker-provider-trim.log", 1, **TRIM_ENV),
-    ):
-        provider = FastAPIProvider(api)
-        job = await provider.start_job("chatty", {"count": 1000})
-        sync = provider.sync()
-        await asyncio.to_thread(
-            wait_until, lambda: sync.get_job(job.job_id).status.is_terminal, 30, "the job's end"
-        )
-        with pytest.raises(ApiError) as gone:
-            await provider.read_events(job.job_id)
-        assert gone.value.status_code == 410 and gone.value.resume_after is not None
-        with pytest.raises(ApiError) as closed:
-            async for _ in provider.events(job.job_id):
-                pass
-        assert closed.value.status_code == 410
-        assert closed.value.resume_after == gone.value.resume_after
-
-        resume_after = gone.value.resume_after
-        rest = [e.id async for e in provider.events(job.job_id, after=resume_after)]
-        kept = await provider.read_events(job.job_id, after=resume_after)
-        assert rest == [e.id for e in kept.events] and 100 <= len(rest) < 1000
-        assert kept.events[-1].type == "workflow_completed"
 
 
 def test_api_errors_read_well() -> None:
