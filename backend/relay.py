@@ -56,6 +56,7 @@ class LiveRelay:
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._idle_confirmed = False
 
     async def start(self) -> None:
         """Open the pub/sub connection and start reading it."""
@@ -122,9 +123,29 @@ class LiveRelay:
                 for sub in self._subscribers.get(keys.job_id_from_live_channel(channel), ()):
                     sub.push(event)
             elif kind == "subscribe":
-                confirmed = self._confirmations.pop(channel, None)
-                if confirmed is not None and not confirmed.done():
-                    confirmed.set_result(None)
+                self._subscribed(channel)
+
+    def _subscribed(self, channel: str) -> None:
+        """A subscription confirmed: the first one of a watched job, or a resubscription.
+
+        redis-py's PubSub, under the pool's retry, reconnects and resubscribes inside the
+        read itself: no error reaches us, and whatever was published while it was away is
+        gone. Every confirmation nobody waits for is such a resubscription, so its watchers
+        (all of them, for the idle channel that every reconnect resubscribes first) resync.
+        """
+        confirmed = self._confirmations.pop(channel, None)
+        if confirmed is not None:
+            if not confirmed.done():
+                confirmed.set_result(None)
+            return
+        if channel == _IDLE_CHANNEL:
+            if self._idle_confirmed:
+                log.info("live relay resubscribed after a reconnect; watchers resync")
+                self._resync_everyone()
+            self._idle_confirmed = True
+            return
+        for sub in self._subscribers.get(keys.job_id_from_live_channel(channel), ()):
+            sub.push(RESYNC)
 
     def _resync_everyone(self) -> None:
         for watchers in self._subscribers.values():
