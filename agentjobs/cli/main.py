@@ -62,7 +62,7 @@ def api(
     """Serve the REST + WebSocket API with uvicorn (use gunicorn for several processes)."""
     import uvicorn
 
-    from backend.gunicorn_worker import SERVER_OPTIONS
+    from backend.gunicorn_worker import server_options
     from backend.settings import get_api_settings
 
     settings = get_api_settings()
@@ -71,7 +71,7 @@ def api(
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=True,
-        **SERVER_OPTIONS,
+        **server_options(settings),
     )
 
 
