@@ -1,4 +1,8 @@
-"""Worker start and stop: publish the workflow catalog and keep a heartbeat for ``/health``."""
+"""Worker start and stop: a heartbeat for ``/health`` that also (re)publishes the catalog.
+
+The catalog goes out with every heartbeat, not only at start: a Redis that restarted empty (or
+was flushed) has it back within one heartbeat, with no worker restart.
+"""
 
 from __future__ import annotations
 
@@ -21,21 +25,25 @@ log = logging.getLogger(__name__)
 _stop = threading.Event()
 
 
-def publish_catalog(client: redis.Redis) -> int:
-    """Write every registered workflow's catalog entry to Redis; returns how many."""
+def catalog_entries() -> dict[str, str]:
+    """Every registered workflow's catalog entry (JSON), by name."""
     registry = load_registry(get_worker_settings().workflows)
-    entries = {wf.name: wf.info().model_dump_json() for wf in registry}
-    with client.pipeline() as pipe:
-        for name, entry in entries.items():
-            pipe.hset(keys.WORKFLOWS, name, entry)
+    return {wf.name: wf.info().model_dump_json() for wf in registry}
+
+
+def beat(client: redis.Redis, name: str, catalog: dict[str, str]) -> None:
+    """One heartbeat: this worker's time and the catalog, in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.hset(keys.WORKERS, name, str(time.time()))
+        if catalog:
+            pipe.hset(keys.WORKFLOWS, mapping=catalog)
         pipe.execute()
-    return len(entries)
 
 
-def _heartbeat(client: redis.Redis, name: str, every: float) -> None:
+def _heartbeat(client: redis.Redis, name: str, catalog: dict[str, str], every: float) -> None:
     while not _stop.is_set():
         try:
-            client.hset(keys.WORKERS, name, time.time())
+            beat(client, name, catalog)
         except redis.RedisError:
             log.warning("heartbeat: Redis unreachable", exc_info=True)
         _stop.wait(every)
@@ -47,13 +55,14 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     """Publish the catalog and start the heartbeat once the worker consumes tasks."""
     settings = get_worker_settings()
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
-    count = publish_catalog(client)
+    catalog = catalog_entries()
     name = getattr(sender, "hostname", None) or "worker"
-    log.info("published %d workflows from %s", count, settings.workflows)
+    beat(client, name, catalog)
+    log.info("published %d workflows from %s", len(catalog), settings.workflows)
     freeze_startup_objects()  # the workflows and their frameworks are imported by now
     threading.Thread(
         target=_heartbeat,
-        args=(client, name, settings.heartbeat_seconds),
+        args=(client, name, catalog, settings.heartbeat_seconds),
         name="agentjobs-heartbeat",
         daemon=True,
     ).start()

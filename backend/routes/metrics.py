@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 from redis.asyncio import Redis
@@ -10,6 +12,7 @@ from redis.exceptions import RedisError
 from backend import metrics
 from backend.deps import ServicesDep
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
@@ -29,5 +32,7 @@ async def read_metrics(services: ServicesDep) -> Response:
             async with Redis.from_url(settings.celery_broker_url) as broker:
                 body = await metrics.render(settings, services.redis, broker)
     except (RedisError, OSError) as exc:
-        return PlainTextResponse(f"Redis unreachable: {exc}\n", status_code=503)
+        # /metrics is open: the error text (Redis host and port) goes to the log only.
+        log.warning("metrics: Redis unreachable: %r", exc)
+        return PlainTextResponse("redis unreachable\n", status_code=503)
     return Response(body, media_type=metrics.CONTENT_TYPE)

@@ -15,6 +15,7 @@ import httpx
 import redis
 
 from agentjobs.cli.redis_server import free_port, redis_answers, start_redis
+from backend.routes.health import NO_CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_WORKFLOWS = "tests.support.workflows:registry"
@@ -123,9 +124,12 @@ def api_server(redis_url: str, log: Path, port: int | None = None, **env: str) -
             if proc.poll() is not None:
                 raise RuntimeError(f"API exited early; see {log}")
             try:
-                return httpx.get(f"{base}/health", timeout=1).status_code == 200
+                answer = httpx.get(f"{base}/health", timeout=1)
             except httpx.HTTPError:
                 return False
+            # Serving, with Redis up: on a database no worker has published to yet, /health is
+            # 503 "no workflows published" until one does (tests start workers after the API).
+            return answer.status_code == 200 or answer.json().get("reason") == NO_CATALOG
 
         wait_until(healthy, 30, "the API's /health")
         yield base
