@@ -35,8 +35,8 @@ def beat(client: redis.Redis, name: str, catalog: dict[str, str]) -> None:
     """One heartbeat: this worker's time and the catalog, in one round trip."""
     with client.pipeline(transaction=False) as pipe:
         pipe.hset(keys.WORKERS, name, str(time.time()))
-        if catalog:
-            pipe.hset(keys.WORKFLOWS, mapping=catalog)
+        for workflow, entry in catalog.items():
+            pipe.hset(keys.WORKFLOWS, workflow, entry)
         pipe.execute()
 
 
