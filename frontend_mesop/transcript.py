@@ -28,8 +28,9 @@ from agentjobs.protocol import (
     WorkflowCompleted,
     WorkflowFailed,
     WorkflowStarted,
-    cursor_key,
+    is_after,
 )
+from agentjobs.protocol import is_terminal_status as is_terminal_status  # the page's callers
 
 MAX_ITEMS = 200
 """Items kept in the page; older ones are dropped (the API keeps the whole log)."""
@@ -97,11 +98,6 @@ class Transcript:
     """The latest progress fraction, or -1."""
 
 
-def is_terminal_status(status: str) -> bool:
-    """True once the job can no longer change."""
-    return status in ("succeeded", "failed", "cancelled")
-
-
 def fold(transcript: Transcript, events: Iterable[Event]) -> int:
     """Fold events into the transcript in order, skipping any at or before its cursor.
 
@@ -110,7 +106,7 @@ def fold(transcript: Transcript, events: Iterable[Event]) -> int:
     """
     new = 0
     for event in events:
-        if event.id and cursor_key(event.id) <= cursor_key(transcript.cursor):
+        if event.id and not is_after(event.id, transcript.cursor):
             continue
         _apply(transcript, event)
         if event.id:

@@ -80,7 +80,7 @@ class ConsoleSession:
 
     def _skip_trimmed(self, exc: ApiError) -> bool:
         """A 410 (events older than the trimmed log): say so and go on after the gap."""
-        if exc.status_code != 410 or exc.resume_after is None:
+        if exc.resume_after is None:  # not a 410, or one naming no cursor to go on from
             return False
         self.console.print(
             "[yellow]Older events of this job were trimmed from its log; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentjobs.protocol.cursors import HTTP_410_CURSOR_TOO_OLD, resume_after_from
+
 
 class ApiUnreachable(Exception):
     """Nothing answered at the API's URL (connection refused, DNS failure, timeout)."""
@@ -29,9 +31,16 @@ class ApiError(Exception):
 
     @property
     def resume_after(self) -> str | None:
-        """For a 410 (cursor older than the trimmed log): the oldest cursor that reads on."""
+        """For a 410 (cursor older than the trimmed log): the oldest cursor that reads on.
+
+        None for any other error, and for a 410 that names no cursor (one not from agentjobs).
+        """
+        if self.status_code != HTTP_410_CURSOR_TOO_OLD:
+            return None
         value = self.body.get("resume_after") if isinstance(self.body, dict) else None
-        return value if isinstance(value, str) else None
+        if isinstance(value, str):
+            return value
+        return resume_after_from(self.detail) if isinstance(self.detail, str) else None
 
     @property
     def message(self) -> str:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 from collections.abc import Awaitable, Callable
 from typing import Self
 
@@ -15,7 +14,15 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from agentjobs.client.errors import ApiError, ApiUnreachable
 from agentjobs.client.job_socket import connect_socket, parse_frame
-from agentjobs.protocol import TERMINAL_TYPES, Event, JobRecord, cursor_key
+from agentjobs.protocol import (
+    HTTP_410_CURSOR_TOO_OLD,
+    TERMINAL_TYPES,
+    WS_4410_CURSOR_TOO_OLD,
+    Event,
+    JobRecord,
+    is_after,
+    resume_after_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +32,6 @@ RetryHook = Callable[[BaseException, float], None]
 FIRST_DELAY = 0.1
 NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
-CURSOR_TOO_OLD = 4410
-"""The server's close code for a cursor older than the log's oldest event (trimmed)."""
-_RESUME_AFTER = re.compile(r"resume after (\d+-\d+)")
 
 
 class _Reconnect(Exception):
@@ -84,7 +88,7 @@ class EventStream:
                     raise  # 401, 403, 404, 422: retrying cannot help
                 await self._retry(exc)
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == CURSOR_TOO_OLD:
+                if exc.rcvd is not None and exc.rcvd.code == WS_4410_CURSOR_TOO_OLD:
                     await self.aclose()
                     raise _cursor_too_old(exc.rcvd.reason, self.job_id) from exc
                 await self._retry(exc)
@@ -120,7 +124,7 @@ class EventStream:
                 self._done = await self._ended_for_good(conn)
                 return None
             event = parse_frame(raw)
-            if event is None or cursor_key(event.id) <= cursor_key(self._cursor):
+            if event is None or not is_after(event.id, self._cursor):
                 continue  # a server frame, or an event this stream already yielded
             self._cursor = event.id
             self._delay = FIRST_DELAY  # progress was made: the next outage starts afresh
@@ -158,7 +162,6 @@ class EventStream:
 
 
 def _cursor_too_old(reason: str, job_id: str) -> ApiError:
-    """The 410 a trimmed log means; ``resume_after`` is where reading can go on."""
-    found = _RESUME_AFTER.search(reason)
-    body = {"detail": reason, "resume_after": found.group(1) if found else None}
-    return ApiError(410, reason, "WS", f"/jobs/{job_id}/ws", body)
+    """The 410 a trimmed log means (close 4410); ``resume_after`` is where reading can go on."""
+    body = {"detail": reason, "resume_after": resume_after_from(reason)}
+    return ApiError(HTTP_410_CURSOR_TOO_OLD, reason, "WS", f"/jobs/{job_id}/ws", body)

@@ -19,8 +19,7 @@ from starlette import status
 from starlette.websockets import WebSocketDisconnect
 
 from agentjobs.logging_setup import bind_job
-from backend.auth import AuthError
-from backend.deps import CurrentUser, ServicesDep, get_authenticator, get_services
+from backend.deps import CurrentUser, ServicesDep, get_services
 from backend.fastagency.frames import (
     DiscoveredWorkflow,
     InitiateWorkflow,
@@ -30,8 +29,8 @@ from backend.fastagency.frames import (
 from backend.fastagency.relay import FastAgencySession
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
 from backend.job_start import StartRefused, check_start, start_job
-from backend.routes.events import deny_handshake
 from backend.services import Services
+from backend.socket_harness import authenticate_handshake
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fastagency"])
@@ -77,10 +76,8 @@ async def fastagency_socket(websocket: WebSocket) -> None:
     their ``workflow_uuid``. Authenticated before the handshake completes (HTTP 401).
     """
     services = get_services(websocket)
-    try:
-        user = get_authenticator(websocket).authenticate(websocket)
-    except AuthError as exc:
-        await deny_handshake(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
+    user = await authenticate_handshake(websocket)
+    if user is None:
         return
     await websocket.accept()
     init = await _receive_init(websocket, services)

@@ -18,18 +18,13 @@ from agentjobs.protocol import (
     WorkflowFailed,
     WorkflowStarted,
 )
-from frontend_mesop.transcript import MAX_ITEMS, Transcript, cursor_key, fold
+from frontend_mesop.transcript import MAX_ITEMS, Transcript, fold
 
 JOB = "j1"
 
 
 def _kinds(t: Transcript) -> list[str]:
     return [item.kind for item in t.items]
-
-
-def test_cursor_key_orders_numerically() -> None:
-    assert cursor_key("9-0") < cursor_key("10-0") < cursor_key("10-1")
-    assert cursor_key("0") == (0, 0)
 
 
 def test_a_run_with_a_question_folds_into_items_and_status() -> None:
@@ -80,7 +75,7 @@ def test_events_at_or_before_the_cursor_are_skipped() -> None:
         TextMessage(id=f"{n}-0", job_id=JOB, sender="a", content=str(n)) for n in range(1, 11)
     ]
     assert fold(t, events[:6]) == 6
-    assert fold(t, events[3:]) == 4  # a re-read overlapping what is shown
+    assert fold(t, events[3:]) == 4  # a re-read overlapping what is shown ("10-0" > "6-0")
     assert [i.text for i in t.items] == [str(n) for n in range(1, 11)]
 
 

@@ -135,6 +135,24 @@ async def test_a_refused_answer_leaves_the_question_open(api_url: str) -> None:
     assert "Lisbon" in done["content"]["result"]
 
 
+MAX_FRAME_BYTES = 128 * 1024  # the default AGENTJOBS_MAX_FRAME_BYTES
+
+
+async def test_an_oversized_answer_is_refused_and_the_socket_stays(api_url: str) -> None:
+    # Counted in bytes, like the job socket: 65,537 two-byte characters are over 128 KiB.
+    async with fastagency_run(api_url, "learning_chat", {"turns": 2}) as ws:
+        await ws.until("text_input")
+        await ws.answer("\u00e9" * (MAX_FRAME_BYTES // 2 + 1))
+        refused = await ws.until("error")
+        assert refused["content"]["short"] == "Answer refused"
+        assert str(MAX_FRAME_BYTES) in refused["content"]["long"]
+        # FastAgency clients know no 1009: the socket and the question stay.
+        await ws.answer("fractions")
+        done = await ws.until("workflow_completed")
+        assert await ws.close_code() == 1000
+    assert "fractions" in done["content"]["result"]
+
+
 async def test_failure_is_an_error_then_workflow_completed_then_close(api_url: str) -> None:
     async with fastagency_run(api_url, "failing") as ws:
         assert await ws.close_code() == 1000

@@ -1,0 +1,253 @@
+"""What every job WebSocket shares: the handshake, the two-loop relay, bounded sends, how it ends.
+
+A socket following a job subscribes to the live relay, then replays the log after its cursor,
+then forwards live events newer than the last one sent, so nothing is lost or doubled between
+replay and live. Two loops run side by side (pump events / read client frames); the first to
+end cancels the other. Each kind of socket (``backend.socket_session`` for agentjobs frames,
+``backend.fastagency.relay`` for FastAgency's) supplies only how it encodes an event and what
+it does with a client frame.
+
+How a socket ends (a client may resume from its last cursor after any but 1000 and 1009):
+1000 the job finished; 1009 a frame over ``max_frame_bytes`` (where the socket refuses them
+so); 1011 the job store failed; 1013 the client stopped reading (a send waited past
+``socket_send_timeout_seconds``); 4410 its cursor is older than the oldest event kept.
+The job never ends with its socket: a client that leaves just stops watching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from starlette import status
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from agentjobs.logging_setup import job_context
+from agentjobs.protocol import START, WS_4410_CURSOR_TOO_OLD, cursor_too_old_reason, is_after
+from backend import metrics
+from backend.auth import AuthError
+from backend.deps import get_authenticator
+from backend.relay import RESYNC, Subscription
+from backend.services import Services
+from backend.store import CursorTooOld, StoredEvent
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_PAGE = 500
+"""Events read from the log at once while catching up: a long log is not held in memory whole."""
+
+
+class SlowClient(Exception):
+    """A send to the client did not complete in time: it stopped reading."""
+
+
+class FrameTooLarge(Exception):
+    """The client sent a frame over the size limit (and the socket closes for it)."""
+
+
+@dataclass(frozen=True)
+class CloseReasons:
+    """The words a kind of socket closes with, in its clients' terms."""
+
+    finished: str
+    """1000: the job reached its terminal event."""
+    too_slow: str
+    """1013: the client stopped reading."""
+    store_failed: str
+    """1011: the job store failed; the job did not end."""
+
+
+class SocketHarness(ABC):
+    """The life of one accepted job WebSocket; subclasses encode events and read client frames."""
+
+    reasons: ClassVar[CloseReasons]
+    keep_alive_seconds: float | None = None
+    """Send ``keep_alive()`` after this long without a frame (None: never)."""
+
+    def __init__(self, websocket: WebSocket, services: Services, user: str, job_id: str) -> None:
+        self.websocket = websocket
+        self.services = services
+        self.user = user
+        self.job_id = job_id
+        self._last = START
+        self._send_lock = asyncio.Lock()
+        self._send_timeout = services.settings.socket_send_timeout_seconds
+        self._last_sent = asyncio.get_running_loop().time()
+
+    @abstractmethod
+    def encode(self, event: StoredEvent) -> Iterable[str]:
+        """The text frames that show ``event`` to this socket's client (maybe none)."""
+
+    @abstractmethod
+    async def on_frame(self, text: str | None, data: bytes | None) -> None:
+        """Act on one client frame within the size limit (``text``, or binary ``data``)."""
+
+    async def on_oversized(self, size: int, limit: int) -> None:
+        """A client frame over ``max_frame_bytes``: close with 1009 unless a subclass refuses it."""
+        raise FrameTooLarge(f"frame of {size} bytes is larger than the limit of {limit}")
+
+    @abstractmethod
+    async def on_store_error(self) -> None:
+        """The job store failed while acting on a client frame: tell the client to resend."""
+
+    async def keep_alive(self) -> None:
+        """Show an idle client the socket is alive (only with ``keep_alive_seconds``)."""
+        raise NotImplementedError("a socket with keep_alive_seconds sends its own keep-alive")
+
+    async def run(self, after: str = START) -> None:
+        """Serve the socket until the job ends (close 1000) or the client leaves."""
+        with (
+            job_context(job_id=self.job_id, user=self.user),
+            metrics.WEBSOCKETS_OPEN.track_inprogress(),
+        ):
+            self._last = after
+            pump = asyncio.create_task(self._pump())
+            reader = asyncio.create_task(self._read_frames())
+            try:
+                done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (pump, reader):
+                    task.cancel()
+                await asyncio.gather(pump, reader, return_exceptions=True)
+            ended = pump if pump in done else reader
+            error = ended.exception()
+            if isinstance(error, WebSocketDisconnect) or (ended is reader and error is None):
+                log.info("job %s: the client left; the job goes on", self.job_id)
+                return
+            code, reason = self._close_code(error)
+            await close_within(self.websocket, code, reason, self._send_timeout)
+
+    def _close_code(self, error: BaseException | None) -> tuple[int, str]:
+        """The close code and reason for how the socket's work ended."""
+        if error is None:
+            return status.WS_1000_NORMAL_CLOSURE, self.reasons.finished
+        if isinstance(error, SlowClient):
+            log.warning("job %s: closing a socket whose client stopped reading", self.job_id)
+            return status.WS_1013_TRY_AGAIN_LATER, self.reasons.too_slow
+        if isinstance(error, FrameTooLarge):
+            return status.WS_1009_MESSAGE_TOO_BIG, str(error)
+        if isinstance(error, CursorTooOld):
+            return WS_4410_CURSOR_TOO_OLD, cursor_too_old_reason(error.resume_after)
+        # 1011, not 1000: the job did not end, the client should resume from its cursor.
+        log.warning("job %s: socket relay failed: %r", self.job_id, error)
+        return status.WS_1011_INTERNAL_ERROR, self.reasons.store_failed
+
+    async def _pump(self) -> None:
+        async with self.services.relay.subscribe(self.job_id) as sub:
+            if await self._catch_up():
+                return
+            while True:
+                event = await self._next_live(sub)
+                if event is RESYNC:
+                    if await self._catch_up():
+                        return
+                elif is_after(event.id, self._last) and await self._send_event(event):
+                    return
+
+    async def _catch_up(self) -> bool:
+        """Send every logged event after the last one sent; True once nothing more will come."""
+        # Read before the log: a job already over then has its terminal event in what follows
+        # (one script writes both), so a log without one after the cursor (expired, or the
+        # cursor is at the end) will never send another; read after, it could race the end.
+        record = await self.services.store.get(self.job_id)
+        while True:
+            events = await self.services.store.read_events(self.job_id, self._last, CATCH_UP_PAGE)
+            for event in events:
+                if await self._send_event(event):
+                    return True
+            if len(events) < CATCH_UP_PAGE:
+                break
+        return record is None or record.status.is_terminal
+
+    async def _next_live(self, sub: Subscription) -> StoredEvent | None:
+        """The next live event (or ``RESYNC``), sending keep-alives while none comes."""
+        interval = self.keep_alive_seconds
+        if interval is None:
+            return await sub.get()
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancellation
+                # that races the result, and this task would outlive its socket.
+                async with asyncio.timeout(max(self._last_sent + interval - loop.time(), 0.0)):
+                    return await sub.get()
+            except TimeoutError:
+                await self.keep_alive()
+
+    async def _send_event(self, event: StoredEvent) -> bool:
+        for text in self.encode(event):
+            await self.send(text)
+        metrics.EVENTS_RELAYED.inc()
+        self._last = event.id
+        return event.is_terminal
+
+    async def send(self, text: str) -> None:
+        """Send one frame, or raise ``SlowClient`` when the client does not take it in time.
+
+        The server only waits while its write buffer for this socket is full, so a wait this
+        long means the client stopped reading; cancelling it leaves no partial frame behind.
+        """
+        try:
+            async with asyncio.timeout(self._send_timeout), self._send_lock:
+                await self.websocket.send_text(text)
+        except TimeoutError:
+            raise SlowClient from None
+        self._last_sent = asyncio.get_running_loop().time()
+
+    async def _read_frames(self) -> None:
+        limit = self.services.settings.max_frame_bytes
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text, data = message.get("text"), message.get("bytes")
+            size = len(text.encode()) if text is not None else len(data or b"")
+            if size > limit:
+                await self.on_oversized(size, limit)
+                continue
+            try:
+                await self.on_frame(text, data)
+            except (RedisError, OSError):
+                await self.on_store_error()
+
+
+async def close_within(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:
+    """Close a socket, giving up after ``timeout`` seconds.
+
+    Closing waits for buffer space like any send, so a client that stopped reading would
+    otherwise hold the close forever.
+    """
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+        async with asyncio.timeout(timeout):
+            await websocket.close(code, reason)
+
+
+async def authenticate_handshake(websocket: WebSocket) -> str | None:
+    """The user a socket's handshake authenticates, or None once it was refused (HTTP 401)."""
+    try:
+        return get_authenticator(websocket).authenticate(websocket)
+    except AuthError as exc:
+        await deny_handshake(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
+        return None
+
+
+async def deny_handshake(
+    websocket: WebSocket, status_code: int, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Refuse the handshake with an HTTP response (JSON ``detail``), never accepting the socket.
+
+    Servers without the ASGI denial-response extension get a close before accept instead,
+    which the client sees as HTTP 403.
+    """
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        response = JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason=detail[:120])
