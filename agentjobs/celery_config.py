@@ -24,6 +24,7 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         # visibility timeout is delivered again and would run a live job twice.
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
+        "broker_transport_options": _redelivery(settings.visibility_timeout_seconds),
         "task_track_started": True,
         "task_send_sent_event": True,
         "worker_send_task_events": True,
@@ -31,6 +32,28 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         "task_routes": {keys.RUN_WORKFLOW_TASK: {"queue": "agentjobs"}},
         "task_default_queue": "agentjobs",
         "result_extended": True,
+    }
+
+
+def _redelivery(visibility_timeout: int) -> dict[str, Any]:
+    """kombu's Redis transport options that bound how long a dead worker's prefetched tasks wait.
+
+    A worker keeps the tasks it prefetched for busy slots in kombu's ``unacked`` hash until it
+    starts them (early acks). If it dies, only a consumer's ``restore_visible`` sweep puts them
+    back on the queue, and only once they are ``visibility_timeout`` old. Every worker sweeps at
+    start and then every ``unacked_restore_interval`` seconds (``throttle`` 1: each call scans),
+    so with one live worker they run again within about timeout + interval. A short timeout is
+    safe: a task still waiting on a live worker is redelivered too, and the start script
+    refuses the second start (running jobs are acked, so they are never redelivered).
+    """
+    interval = max(1, visibility_timeout // 6)
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": interval,
+        "unacked_restore_throttle": 1,
+        # A worker killed inside a sweep leaves the sweep lock behind (5 minutes by default);
+        # restores are transactions, so overlapping sweeps after it expires are harmless.
+        "unacked_mutex_expire": visibility_timeout,
     }
 
 

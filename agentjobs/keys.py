@@ -22,6 +22,9 @@ LEASES = f"{PREFIX}:leases"
 """Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
 CELERY_QUEUE = "agentjobs"
 """The Celery queue of run tasks; with the Redis broker, a list of that name holds the backlog."""
+CELERY_UNACKED = "unacked"
+"""kombu's hash (Redis transport): delivery tag -> ``[message, exchange, routing_key]`` of every
+message delivered to a worker and not acked yet (for run tasks: reserved, not started)."""
 METRICS = f"{PREFIX}:metrics"
 """Hash: deployment-wide job metrics, added to by the scripts that end jobs, read by
 the API's ``/metrics`` (``agentjobs.job_metrics``)."""

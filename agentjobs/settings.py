@@ -28,6 +28,8 @@ class RedisSettings(BaseSettings):
     """Approximate cap on a job's event log length."""
     retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     """How long a finished job's record and events are kept."""
+    visibility_timeout_seconds: int = Field(default=30, ge=5)
+    """How long a task a worker fetched but never started (it died) waits to be redelivered."""
     log_json: bool = False
     """Write log lines as JSON objects (one per line) instead of text."""
     log_level: str = "INFO"

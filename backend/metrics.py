@@ -2,12 +2,13 @@
 
 Per process (prometheus_client; added up across gunicorn workers in multiprocess mode when
 ``PROMETHEUS_MULTIPROC_DIR`` is set): jobs started, input waits, events relayed, open sockets.
-Read from Redis at each scrape (the same on every API process): the Celery queue length and the
-job metrics workers keep in Redis (``agentjobs.job_metrics``).
+Read from Redis at each scrape (the same on every API process): the run tasks not started yet
+(queued or reserved by a worker) and the job metrics workers keep (``agentjobs.job_metrics``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
@@ -69,11 +70,33 @@ class _Snapshot(Collector):
         return self.metrics
 
 
+async def queue_length(broker: Redis) -> int:
+    """Run tasks no worker has started: on the Celery queue, or fetched by a worker (prefetched).
+
+    kombu's Redis transport keeps each delivered, unacked message in its ``unacked`` hash as
+    ``[message, exchange, routing_key]``; with early acks that is exactly the tasks reserved
+    for busy slots (and a dead worker's, until they are restored to the queue).
+    """
+    async with broker.pipeline(transaction=False) as pipe:
+        pipe.llen(keys.CELERY_QUEUE)
+        pipe.hvals(keys.CELERY_UNACKED)
+        waiting, unacked = await pipe.execute()
+    reserved = 0
+    for raw in unacked:
+        try:
+            routing_key = json.loads(raw)[2]
+        except (ValueError, IndexError, TypeError):
+            continue  # not a kombu entry: not ours to count
+        reserved += routing_key == keys.CELERY_QUEUE
+    return int(waiting) + reserved
+
+
 async def _redis_facts(redis: Redis, broker: Redis) -> list[Metric]:
     queued = GaugeMetricFamily(
-        "agentjobs_queue_length", "Run tasks waiting in the Celery queue for a worker"
+        "agentjobs_queue_length",
+        "Run tasks no worker has started: waiting in the Celery queue or reserved by a worker",
     )
-    queued.add_metric([], float(await broker.llen(keys.CELERY_QUEUE)))
+    queued.add_metric([], float(await queue_length(broker)))
     raw = cast(dict[str, str], await redis.hgetall(keys.METRICS))
     return [queued, *job_metrics.families(raw)]
 
