@@ -104,8 +104,9 @@ class MemorySink:
         """Outside results the workflow recorded (human answers are journaled by the API)."""
 
     async def record(self, entry: JournalEntry) -> None:
-        """Keep a journal entry."""
-        self.journal.append(entry)
+        """Keep a journal entry, as JSON the way a worker stores it (so a tool returning what
+        JSON cannot carry fails here too)."""
+        self.journal.append(JournalEntry.model_validate_json(entry.model_dump_json()))
 
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
         """Append ``event`` with the next cursor and return that cursor."""

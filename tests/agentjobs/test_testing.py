@@ -57,6 +57,20 @@ async def slow(ui: JobUI, params: Any) -> str:
     return "too late"
 
 
+class Room:
+    """Not JSON: a worker cannot journal it."""
+
+
+def book_room() -> Room:
+    return Room()
+
+
+@registry.register(name="bad_tool", description="Its tool returns what JSON cannot carry")
+async def bad_tool(ui: JobUI, params: Any) -> str:
+    await ui.tool(book_room)()
+    return "booked"
+
+
 waiting: dict[str, Any] = {}
 
 
@@ -237,6 +251,14 @@ def test_a_result_is_what_a_client_would_read_back() -> None:
     assert run.status == "succeeded"
     assert run.result == str({"pair": (1, 2), "when": object})
     assert run_workflow(registry, "order", {}, ["H", "tea", []]).result["extras"] == []
+
+
+def test_a_tool_result_a_worker_could_not_journal_fails_the_run() -> None:
+    run = run_workflow(registry, "bad_tool")
+
+    assert run.status == "failed"
+    assert run.error is not None
+    assert "Room" in run.error
 
 
 def test_an_unknown_workflow_names_the_known_ones() -> None:
