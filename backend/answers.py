@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agentjobs.protocol import AnswerValue, InputRequest, JobRecord, MultipleChoice, TextInput
+from agentjobs.protocol import AnswerValue, InputRequest, JobRecord, TextInput, answer_problem
 from backend import metrics
 from backend.store import AnswerOutcome, JobStore
 
@@ -20,21 +20,9 @@ class AnswerRejected(Exception):
 
 def check_value(request: InputRequest, value: AnswerValue) -> None:
     """Raise ``AnswerRejected`` (422) when ``value`` does not fit the request."""
-    if not isinstance(request, MultipleChoice):
-        if not isinstance(value, str):
-            raise AnswerRejected(422, "a text_input answer must be a string")
-        return
-    if request.single:
-        if not isinstance(value, str) or value not in request.choices:
-            raise AnswerRejected(
-                422, f"{value!r} is not one of the offered choices {request.choices}"
-            )
-        return
-    if isinstance(value, str):
-        raise AnswerRejected(422, "this request takes several choices: send a list")
-    not_offered = [item for item in value if item not in request.choices]
-    if not_offered:
-        raise AnswerRejected(422, f"{not_offered} are not among the offered choices")
+    problem = answer_problem(request, value)
+    if problem is not None:
+        raise AnswerRejected(422, problem)
 
 
 async def submit_answer(

@@ -4,6 +4,7 @@ Imports nothing heavier than pydantic, so the worker, the API, the UI and the te
 cheaply. Events are one discriminated union parsed by ``EVENT_ADAPTER``.
 """
 
+from agentjobs.protocol.answers import answer_problem
 from agentjobs.protocol.bodies import (
     EventPage,
     InputAnswer,
@@ -108,6 +109,7 @@ __all__ = [
     "WorkflowFailed",
     "WorkflowInfo",
     "WorkflowStarted",
+    "answer_problem",
     "cursor_key",
     "cursor_too_old_body",
     "cursor_too_old_reason",
