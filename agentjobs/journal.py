@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from agentjobs.secrets import seal
 
 EntryKind = Literal["answer", "model", "tool_started", "tool", "clock", "random"]
 
@@ -25,6 +27,13 @@ class JournalEntry(BaseModel):
     value: Any = None
 
 
-def answer_entry(request_id: str, value: Any) -> str:
-    """The journal entry, as stored, for a human's answer to ``request_id``."""
-    return JournalEntry(kind="answer", fp=request_id, value=value).model_dump_json()
+def answer_entry(
+    request_id: str, value: Any, *, secret: bool = False, key: SecretStr | None = None
+) -> str:
+    """The journal entry, as stored, for a human's answer to ``request_id``.
+
+    A ``secret`` answer (to a password input) is sealed with ``key``, or withheld without one
+    (``agentjobs.secrets``): it never reaches Redis in clear.
+    """
+    stored = seal(value, key) if secret else value
+    return JournalEntry(kind="answer", fp=request_id, value=stored).model_dump_json()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agentjobs.secrets import check_key
 
 
 class RedisSettings(BaseSettings):
@@ -34,6 +36,15 @@ class RedisSettings(BaseSettings):
     """Write log lines as JSON objects (one per line) instead of text."""
     log_level: str = "INFO"
     """The lowest level of log lines written."""
+    secrets_key: SecretStr | None = None
+    """Fernet key sealing password answers in Redis (the API seals, the worker opens: give both
+    the same). Without one they are never journaled, so such a job cannot be replayed past the
+    question (see docs/security.md)."""
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _valid_secrets_key(cls, key: SecretStr | None) -> SecretStr | None:
+        return check_key(key) if key is not None and key.get_secret_value() else None
 
     @property
     def celery_broker_url(self) -> str:

@@ -167,7 +167,8 @@ class JobStore:
     ) -> AnswerOutcome:
         """Deliver an answer to the pending request ``request_id``, atomically.
 
-        A ``secret`` answer (to a password input) reaches the worker but is masked in the log.
+        A ``secret`` answer (to a password input) reaches the worker but is masked in the log,
+        and sealed with ``AGENTJOBS_SECRETS_KEY`` (or withheld) everywhere else in Redis.
         """
         shown = SECRET_MASK if secret else value
         event = InputReceived(job_id=job_id, request_id=request_id, value=shown)
@@ -180,6 +181,8 @@ class JobStore:
             maxlen=self.settings.event_log_maxlen,
             reply_ttl_seconds=self.settings.retention_seconds,
             requeue_check_ms=self._requeue_check_ms,
+            secret=secret,
+            key=self.settings.secrets_key,
         )
         if result.outcome is scripts.Delivery.REQUEUED:
             # The job was suspended (no worker holds it): a worker replays it from here.

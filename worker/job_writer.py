@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -21,12 +22,14 @@ from agentjobs.protocol import (
     Event,
     JobRecord,
     JobStatus,
+    TextInput,
     WorkflowCancelled,
     WorkflowCompleted,
     WorkflowFailed,
     WorkflowStarted,
 )
 from agentjobs.scripts import StartOutcome, WriteKind
+from agentjobs.secrets import SecretUnavailable, unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
 from worker.reply_wait import Wait, blpop_surviving_outages, first_hold, question_deadline_ms
@@ -35,6 +38,12 @@ StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Called with a Celery state name and its meta whenever the job's state changes."""
 
 __all__ = ["JobLost", "JobWriter", "StartOutcome", "StateHook", "Suspended"]
+
+log = logging.getLogger(__name__)
+
+NOT_KEPT = "not-kept:"
+"""Prefixed to the fingerprint of a password answer replay cannot open, so replay stops there
+(``Nondeterministic``) instead of handing the workflow something that is not the answer."""
 
 
 class JobLost(Exception):
@@ -81,6 +90,7 @@ class JobWriter:
         """True once this writer ended the job (its terminal event is written)."""
         self._seq = 0
         self._emit_lock = asyncio.Lock()
+        self._password_requests: set[str] = set()
 
     async def start(
         self, workflow: str, worker: str, on_worker_lost: str = "fail"
@@ -103,7 +113,20 @@ class JobWriter:
     async def load_journal(self) -> list[JournalEntry]:
         """Every outside result recorded for this job so far, in order."""
         raw = cast(list[str], await self.redis.lrange(keys.journal(self.job_id), 0, -1))
-        return [JournalEntry.model_validate_json(entry) for entry in raw]
+        return [self._opened(JournalEntry.model_validate_json(entry)) for entry in raw]
+
+    def _opened(self, entry: JournalEntry) -> JournalEntry:
+        """``entry`` with a sealed password answer opened; one that cannot be opened (withheld
+        without a key, or sealed with another key) gets a fingerprint replay never matches."""
+        if entry.kind != "answer":
+            return entry
+        try:
+            return entry.model_copy(
+                update={"value": unseal(entry.value, self.settings.secrets_key)}
+            )
+        except SecretUnavailable as exc:
+            log.warning("job %s: cannot replay past request %s: %s", self.job_id, entry.fp, exc)
+            return JournalEntry(kind="answer", fp=NOT_KEPT + entry.fp)
 
     async def record(self, entry: JournalEntry) -> None:
         """Append an outside result to the journal; raises ``JobLost`` once the job is not ours."""
@@ -124,6 +147,8 @@ class JobWriter:
         async with self._emit_lock:
             seq, self._seq = self._seq, self._seq + 1
             cursor = await self._write(event, kind, {}, seq=seq)
+        if isinstance(event, TextInput) and event.password:
+            self._password_requests.add(event.request_id)
         if kind == "request" and cursor:
             pending = json.loads(event.model_dump_json())
             pending["id"] = cursor
@@ -155,7 +180,7 @@ class JobWriter:
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
-        hold = first_hold(self.suspend_after, timeout)
+        hold = timeout if self._keeps_slot(request_id) else first_hold(self.suspend_after, timeout)
         # Kept if the wait is cancelled, so a shutting-down worker can suspend the job.
         self._waiting = Wait(request_id, timeout, asyncio.get_running_loop().time())
         popped = await blpop_surviving_outages(self.redis, reply_key, hold, self.job_id)
@@ -172,13 +197,13 @@ class JobWriter:
         else:
             value = popped[1]
         await self._state_hook("STARTED", {"job_id": self.job_id})
-        answer: AnswerValue = json.loads(value)
+        answer: AnswerValue = unseal(json.loads(value), self.settings.secrets_key)
         return answer
 
     async def suspend_waiting(self) -> bool:
         """Let go of the job if its wait for an answer was interrupted (the worker is shutting
         down): True when it is now suspended, and the answer will resume it on any worker."""
-        if self._waiting is None:
+        if self._waiting is None or self._keeps_slot(self._waiting.request_id):
             return False
         try:
             await self._suspend_or_continue(self._waiting)
@@ -187,6 +212,11 @@ class JobWriter:
         except JobLost:
             return False
         return False  # answered meanwhile: it cannot wait suspended
+
+    def _keeps_slot(self, request_id: str) -> bool:
+        """True when the job may not suspend while waiting for ``request_id``: without a
+        secrets key a password answer is not journaled, so only this wait can receive it."""
+        return self.settings.secrets_key is None and request_id in self._password_requests
 
     async def _suspend_or_continue(self, wait: Wait) -> None:
         """Let go of the job while it waits; returns only if the answer came in meanwhile."""

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from agentjobs import keys
@@ -13,6 +14,7 @@ from agentjobs.journal import answer_entry
 from agentjobs.protocol import AnswerValue, InputReceived
 from agentjobs.scripts.lua_script import LuaScript
 from agentjobs.scripts.prelude import PRELUDE, body
+from agentjobs.secrets import seal
 
 ANSWER = LuaScript(
     "answer",
@@ -42,6 +44,8 @@ if redis.call('HGET', KEYS[1], 'suspended') == '1' then
 end
 redis.call('RPUSH', KEYS[4], ARGV[4])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
+-- So that the job's end removes the reply if no worker popped it (see finish).
+redis.call('HSET', KEYS[1], 'reply_id', ARGV[1])
 return {'ok', id, 'delivered'}
 """,
 )
@@ -82,11 +86,17 @@ async def answer(
     maxlen: int,
     reply_ttl_seconds: int,
     requeue_check_ms: int,
+    secret: bool = False,
+    key: SecretStr | None = None,
 ) -> AnswerResult:
     """Accept ``value`` for the pending request ``request_id``: log ``event`` (which may show a
     masked value), journal ``value``, and hand it to the worker or, for a suspended job, mark it
     for the queue (the reaper checks on it after ``requeue_check_ms`` until a worker starts it).
+
+    A ``secret`` value is sealed with ``key`` in the journal and the reply list; without a key
+    the journal withholds it and only the reply list (which the worker empties) carries it.
     """
+    reply = seal(value, key) if secret and key is not None else value
     raw = await ANSWER.run(
         redis,
         keys=[
@@ -102,9 +112,9 @@ async def answer(
             request_id,
             body(event),
             maxlen,
-            json.dumps(value),
+            json.dumps(reply),
             reply_ttl_seconds,
-            answer_entry(request_id, value),
+            answer_entry(request_id, value, secret=secret, key=key),
             job_id,
             requeue_check_ms,
         ],

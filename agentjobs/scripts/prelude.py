@@ -40,11 +40,15 @@ local function count_end(metrics, first)
   end
 end
 local function finish(job, events, retention)
-  redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume')
+  -- An ended job is never replayed: its journal goes (with any sealed password answer), and so
+  -- does an answer no worker popped. keys.journal(id) is keys.job(id) .. ':journal' and
+  -- keys.reply(id, rid) is keys.job(id) .. ':reply:' .. rid (same hash tag; agentjobs/keys.py).
+  local rid = redis.call('HGET', job, 'reply_id')
+  if rid then redis.call('DEL', job .. ':reply:' .. rid) end
+  redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume', 'reply_id')
   redis.call('EXPIRE', job, retention)
   redis.call('EXPIRE', events, retention)
-  -- keys.journal(id) is keys.job(id) .. ':journal' (same hash tag; see agentjobs/keys.py).
-  redis.call('EXPIRE', job .. ':journal', retention)
+  redis.call('DEL', job .. ':journal')
 end
 -- Fail a job no worker holds (the reaper's cases). The caller's ARGV: job_id, body, maxlen,
 -- retention, finished_at, error (see unheld_failure_args); ARGV[counts_at] starts the metric
