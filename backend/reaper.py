@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 WORKER_LOST = "the worker running this job stopped (its lease expired without a final event)"
 INPUT_EXPIRED = "nobody answered the pending question in time (the job was suspended)"
+OUTAGE_GRACE_SECONDS = 20.0
+"""After the reaper itself could not reach Redis, how long it leaves lapsed leases alone:
+the workers could not renew them either, and a live one renews within a third of its lease
+(15 s by default) once Redis is back. A worker that died during the outage is reaped after."""
 
 
 class Reaper:
@@ -37,6 +41,9 @@ class Reaper:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
+        self._troubled = False
+        self._recovered_ms: int | None = None
+        """Redis's clock when the reaper reached it again after an outage (None: no outage)."""
 
     async def reap_once(self) -> list[str]:
         """Handle every lease and question deadline that has passed; returns the jobs failed."""
@@ -55,6 +62,12 @@ class Reaper:
             )
             if expired.outcome is scripts.Expiry.EXPIRED:
                 failed.append(job_id)
+        if self._troubled:
+            self._troubled, self._recovered_ms = False, now_ms
+        if self._recovered_ms is not None:
+            if now_ms - self._recovered_ms < OUTAGE_GRACE_SECONDS * 1000:
+                return failed
+            self._recovered_ms = None
         for job_id in await self._due(keys.LEASES, now_ms):
             event, counted = await self._failure(job_id, WORKER_LOST, "worker_lost")
             reaped = await scripts.reap(
@@ -94,4 +107,5 @@ class Reaper:
                 await self.reap_once()
             except (RedisError, OSError):
                 log.warning("reaper: Redis unreachable; will retry")
+                self._troubled = True
             await asyncio.sleep(interval)

@@ -32,6 +32,7 @@ from agentjobs.scripts import StartOutcome, WriteKind
 from agentjobs.secrets import SecretUnavailable, unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
+from worker.outages import surviving_outages
 from worker.reply_wait import Wait, blpop_surviving_outages, first_hold, question_deadline_ms
 
 StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -252,17 +253,20 @@ class JobWriter:
         counted: dict[str, str] | None = None,
         seq: int = -1,
     ) -> str:
-        result = await scripts.emit(
-            self.redis,
-            job_id=self.job_id,
-            token=self.token,
-            event=event,
-            kind=kind,
-            seq=seq,
-            fields=fields,
-            metrics=counted or {},
-            maxlen=self.settings.event_log_maxlen,
-            retention_seconds=self.settings.retention_seconds,
+        result = await surviving_outages(
+            lambda: scripts.emit(
+                self.redis,
+                job_id=self.job_id,
+                token=self.token,
+                event=event,
+                kind=kind,
+                seq=seq,
+                fields=fields,
+                metrics=counted or {},
+                maxlen=self.settings.event_log_maxlen,
+                retention_seconds=self.settings.retention_seconds,
+            ),
+            self.job_id,
         )
         if result.outcome is scripts.Write.REPLAYED:
             return ""

@@ -191,6 +191,7 @@ async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseExcep
             return RunOutcome("suspended")
         return await _fail(writer, SHUTDOWN_ERROR, "shutdown")
     if isinstance(cause, asyncio.CancelledError | JobLost):
+        log.info("job %s: the run stopped: %r", writer.job_id, cause, exc_info=cause)
         return RunOutcome("cancelled")
     for kind, reason in _FAILURE_REASONS:
         if isinstance(cause, kind):

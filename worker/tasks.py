@@ -7,7 +7,9 @@ from functools import lru_cache, partial
 from typing import Any
 
 from celery import Task
-from celery.exceptions import Ignore
+from celery.exceptions import CeleryError, Ignore
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from agentjobs import keys
 from agentjobs.logging_setup import bind_job
@@ -19,6 +21,9 @@ from worker.state_writer import state_writer
 from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
+
+MIRROR_ERRORS = (RedisError, OSError, CeleryError, KombuError)
+"""What a Celery state write raises when its backend is unreachable."""
 
 
 class WorkflowError(Exception):
@@ -36,7 +41,13 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
-        await state_writer().write(partial(self.update_state, job_id, state, meta))
+        # Celery's state is a mirror for Flower; the job record is the truth. Its backend
+        # client does not ride out a Redis restart the way the job store does, so a failed
+        # mirror write must not fail the job (it did, mid-question, in a restart test).
+        try:
+            await state_writer().write(partial(self.update_state, job_id, state, meta))
+        except MIRROR_ERRORS as exc:
+            log.warning("job %s: could not mirror state %s to Celery: %r", job_id, state, exc)
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is

@@ -34,7 +34,7 @@ if is_terminal(st) then
   end
   return {'finished', st}
 end
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[4]) ~= ARGV[1] then
+if not holds(KEYS[1], KEYS[4], ARGV[1]) then
   return {'fenced', st}
 end
 local seq = tonumber(ARGV[7])

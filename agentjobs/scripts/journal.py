@@ -7,13 +7,15 @@ from redis.asyncio import Redis
 from agentjobs import keys
 from agentjobs.journal import JournalEntry
 from agentjobs.scripts.lua_script import LuaScript
+from agentjobs.scripts.prelude import PRELUDE
 
 JOURNAL = LuaScript(
     "journal",
-    """
+    PRELUDE
+    + """
 -- Record one outside result in the job's journal, fenced like every worker write.
 -- KEYS: job, lease, journal; ARGV: token, entry
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
+if not holds(KEYS[1], KEYS[2], ARGV[1]) then
   return 0
 end
 return redis.call('RPUSH', KEYS[3], ARGV[2])

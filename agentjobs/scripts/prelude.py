@@ -28,6 +28,14 @@ local function hset_pairs(job, first, n)
   end
 end
 -- A lease's deadline in the leases index, in Redis's own clock (every process agrees on it).
+-- Does the run with this token still hold the job? The record's token is the fence: every
+-- takeover (reaper, suspension, a job's end) removes it. The lease key only says the worker
+-- is alive: it may have lapsed while Redis itself was down, and then nobody took the job.
+local function holds(job, lease, token)
+  if redis.call('HGET', job, 'token') ~= token then return false end
+  local held = redis.call('GET', lease)
+  return held == token or held == false
+end
 local function lease_deadline(lease_ms)
   local now = redis.call('TIME')
   return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(lease_ms)

@@ -8,14 +8,16 @@ from redis.asyncio import Redis
 
 from agentjobs import keys
 from agentjobs.scripts.lua_script import LuaScript
+from agentjobs.scripts.prelude import PRELUDE
 
 SUSPEND = LuaScript(
     "suspend",
-    """
+    PRELUDE
+    + """
 -- Let go of a job that waits for a human: no worker slot, no lease; the answer requeues it.
 -- KEYS: job, lease, leases, input_deadlines
 -- ARGV: token, request_id, input deadline (epoch ms; '' for none), job_id
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] then
+if not holds(KEYS[1], KEYS[2], ARGV[1]) then
   return {'fenced'}
 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'awaiting_input'

@@ -77,3 +77,38 @@ async def test_a_redis_restart_mid_run_loses_nothing(
             assert len(ids) == len(set(ids))
             assert [e["type"] for e in events].count("workflow_started") == 1
             assert (await http.get(f"/jobs/{job_id}")).json()["status"] == "succeeded"
+
+
+@pytest.mark.timeout(180)
+async def test_an_outage_longer_than_a_lease_fails_no_job(
+    restartable_redis: RestartableRedis, logs_dir: Path
+) -> None:
+    """Redis down past the worker's lease (15 s) and the pool's retries (~10 s): the running
+    job goes on and the waiting job keeps waiting; neither is failed as ``worker_lost``."""
+    url = restartable_redis.url
+    with (
+        celery_worker(url, logs_dir / "worker-long-outage.log", concurrency=2),
+        api_server(url, logs_dir / "api-long-outage.log") as api,
+    ):
+        async with httpx.AsyncClient(base_url=api, timeout=30) as http:
+            waiting = await start_job(http, "learning_chat")
+            async with job_socket(api, waiting) as ws:
+                question = await ws.until("text_input")
+            running = await start_job(http, "chatty", count=400, pause_ms=100)
+            async with job_socket(api, running) as ws:
+                await ws.until("text_message")
+
+            await asyncio.to_thread(restartable_redis.stop)
+            await asyncio.sleep(22)  # the outage itself, not a synchronisation
+            await asyncio.to_thread(restartable_redis.start)
+
+            async with job_socket(api, running) as ws:
+                end = await ws.until_end()
+            assert end["type"] == "workflow_completed", end
+            record = (await http.get(f"/jobs/{waiting}")).json()
+            assert record["status"] == "awaiting_input", record
+            answer = {"request_id": question["request_id"], "value": "fractions"}
+            assert (await http.post(f"/jobs/{waiting}/input", json=answer)).status_code == 200
+            async with job_socket(api, waiting, after=question["id"]) as ws:
+                end = await ws.until_end()
+            assert end["type"] == "workflow_completed", end
