@@ -89,6 +89,8 @@ class JobWriter:
         self._waiting: Wait | None = None
         self.ended = False
         """True once this writer ended the job (its terminal event is written)."""
+        self.start_status = ""
+        """The job's status as the start script found it when it refused the start."""
         self._seq = 0
         self._emit_lock = asyncio.Lock()
         self._password_requests: set[str] = set()
@@ -109,6 +111,7 @@ class JobWriter:
         )
         if result.record is not None:
             self._record = result.record
+        self.start_status = result.status
         return result.outcome, result.record
 
     async def load_journal(self) -> list[JournalEntry]:

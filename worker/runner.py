@@ -75,9 +75,14 @@ class JobRunner:
         )
         policy = registered.on_worker_lost if registered else "fail"
         outcome, record = await writer.start(workflow, self.worker_name, policy)
-        if outcome is StartOutcome.FINISHED:
+        if outcome is StartOutcome.FINISHED and writer.start_status == "cancelled":
             log.info("job %s was cancelled before it started", job_id)
             return RunOutcome("cancelled")
+        if outcome in (StartOutcome.FINISHED, StartOutcome.ALREADY_STARTED):
+            # Another delivery of a job that began (the broker hands back reserved tasks of a
+            # worker it thinks is gone): expected, and refused by the start script.
+            log.info("job %s is %s: a second delivery, not run", job_id, writer.start_status)
+            return RunOutcome("skipped", error=outcome.value)
         if record is None:
             log.warning("job %s not started: %s", job_id, outcome.value)
             return RunOutcome("skipped", error=outcome.value)

@@ -111,7 +111,9 @@ async def test_a_redelivery_to_a_live_worker_starts_a_queued_job_once_and_skips_
                 await queue.enqueue(long_job, "chatty")
                 queue.close()
                 wait_until(
-                    lambda: f"job {long_job} not started" in idle_log.read_text(), 10, "skip"
+                    lambda: f"job {long_job} is running: a second delivery" in idle_log.read_text(),
+                    10,
+                    "skip",
                 )
                 async with job_socket(reaping_api, long_job) as ws:
                     end = await asyncio.wait_for(ws.until_end(), 60)
