@@ -7,7 +7,7 @@ or Celery installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -26,6 +26,7 @@ from agentjobs.protocol import (
     JobCreated,
     JobList,
     JobRecord,
+    JobStatus,
     WorkflowInfo,
 )
 
@@ -33,7 +34,10 @@ if TYPE_CHECKING:
     from agentjobs.client.settings import ClientSettings
     from agentjobs.client.sync import SyncProvider
 
-__all__ = ["ApiError", "ApiUnreachable", "FastAPIProvider"]
+__all__ = ["ApiError", "ApiUnreachable", "FastAPIProvider", "StatusFilter"]
+
+StatusFilter = JobStatus | str | Iterable[JobStatus | str] | None
+"""A job-list filter: one status, several (any of them matches), or ``None`` for every job."""
 
 _WORKFLOWS = TypeAdapter(list[WorkflowInfo])
 
@@ -107,10 +111,27 @@ class FastAPIProvider:
         """The job record: status, pending request, result or error."""
         return JobRecord.model_validate(await self._call("GET", _job_path(job_id)))
 
-    async def list_jobs(self, offset: int = 0, limit: int = 50) -> JobList:
-        """One page of the caller's jobs, newest first."""
-        query = {"offset": offset, "limit": limit}
+    async def list_jobs(
+        self, offset: int = 0, limit: int = 50, *, status: StatusFilter = None
+    ) -> JobList:
+        """One page of the caller's jobs, newest first.
+
+        ``status`` keeps only jobs in that status (or in any of several); ``total`` then counts
+        the matching jobs. An unknown status raises ``ApiError`` 422 naming the allowed ones.
+        """
+        query: dict[str, Any] = {"offset": offset, "limit": limit}
+        statuses = _status_values(status)
+        if statuses:
+            query["status"] = statuses
         return JobList.model_validate(await self._call("GET", "/jobs", params=query))
+
+    async def delete_job(self, job_id: str) -> None:
+        """Remove a finished job with its event log and journal.
+
+        Raises ``ApiError`` 409 while the job is queued, running or awaiting input (cancel it
+        first), and 404 for an unknown job or another user's.
+        """
+        await self._call("DELETE", _job_path(job_id), ok=(204,))
 
     async def read_events(self, job_id: str, after: str = "0", limit: int = 1000) -> EventPage:
         """The logged events after the cursor ``after`` (one page).
@@ -224,7 +245,16 @@ class FastAPIProvider:
             body = _body(response)
             detail = body.get("detail", body) if isinstance(body, dict) else body
             raise ApiError(response.status_code, detail, method, path, body)
-        return response.json()
+        return response.json() if response.content else None
+
+
+def _status_values(status: StatusFilter) -> list[str]:
+    """The ``status`` query values of a filter, in the order given (``[]`` for no filter)."""
+    if status is None:
+        return []
+    if isinstance(status, str):  # JobStatus is a str too
+        return [str(status)]
+    return [str(one) for one in status]
 
 
 def _job_path(job_id: str, *rest: str) -> str:

@@ -18,7 +18,7 @@ from agentjobs.protocol import (
 )
 
 if TYPE_CHECKING:
-    from agentjobs.client.provider import FastAPIProvider
+    from agentjobs.client.provider import FastAPIProvider, StatusFilter
 
 T = TypeVar("T")
 
@@ -45,9 +45,15 @@ class SyncProvider:
         """The job record."""
         return _run(self.provider.get_job(job_id))
 
-    def list_jobs(self, offset: int = 0, limit: int = 50) -> JobList:
-        """One page of the caller's jobs, newest first."""
-        return _run(self.provider.list_jobs(offset, limit))
+    def list_jobs(
+        self, offset: int = 0, limit: int = 50, *, status: StatusFilter = None
+    ) -> JobList:
+        """One page of the caller's jobs, newest first; ``status`` filters (one or several)."""
+        return _run(self.provider.list_jobs(offset, limit, status=status))
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove a finished job (``ApiError`` 409 while it is unfinished, 404 if not yours)."""
+        _run(self.provider.delete_job(job_id))
 
     def read_events(self, job_id: str, after: str = "0", limit: int = 1000) -> EventPage:
         """The logged events after ``after`` (one page)."""
