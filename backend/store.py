@@ -1,4 +1,5 @@
-"""The job store: reads and the client-side changes of jobs in Redis (create, answer, cancel).
+"""The job store: reads and the client-side changes of jobs in Redis (create, answer, cancel,
+delete).
 
 Every change runs one script from ``agentjobs.scripts``; worker-side changes live in
 ``worker.job_writer`` and use the same scripts. Reading the event log is ``backend.event_log``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from enum import StrEnum
 from typing import Any, cast
 
@@ -68,6 +69,14 @@ class CancelOutcome(StrEnum):
 
     CANCELLED = "cancelled"
     ALREADY_FINISHED = "already_finished"
+    MISSING = "missing"
+
+
+class DeleteOutcome(StrEnum):
+    """What happened to a delete request."""
+
+    DELETED = "deleted"
+    UNFINISHED = "unfinished"
     MISSING = "missing"
 
 
@@ -142,12 +151,18 @@ class JobStore:
         return record_from_hash(raw) if raw else None
 
     async def list_for_user(
-        self, user: str, offset: int, limit: int
+        self, user: str, offset: int, limit: int, statuses: Collection[JobStatus] = ()
     ) -> tuple[list[JobRecord], int]:
-        """A page of the user's jobs, newest first, and how many there are."""
+        """A page of the user's jobs, newest first, and how many there are.
+
+        With ``statuses``, only jobs in one of them, and ``total`` counts those.
+        """
         index = keys.user_jobs(user)
-        ids = cast(list[str], await self.redis.zrevrange(index, offset, offset + limit - 1))
-        total: int = await self.redis.zcard(index)
+        if statuses:
+            ids, total = await self._matching_ids(index, offset, limit, statuses)
+        else:
+            ids = cast(list[str], await self.redis.zrevrange(index, offset, offset + limit - 1))
+            total = await self.redis.zcard(index)
         async with self.redis.pipeline(transaction=False) as pipe:
             for job_id in ids:
                 pipe.hgetall(keys.job(job_id))
@@ -156,6 +171,26 @@ class JobStore:
         if expired:  # retention removed the record: drop it from the index too
             await self.redis.zrem(index, *expired)
         return [record_from_hash(raw) for raw in raws if raw], total - len(expired)
+
+    async def _matching_ids(
+        self, index: str, offset: int, limit: int, statuses: Collection[JobStatus]
+    ) -> tuple[list[str], int]:
+        """One page of the ids in ``index`` whose job has one of ``statuses``, and their count.
+
+        Status lives only in each record, so every id's status is read (one pipelined round
+        trip); a user's index holds only the jobs retention has kept.
+        """
+        ids = cast(list[str], await self.redis.zrevrange(index, 0, -1))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hget(keys.job(job_id), "status")
+            found: list[str | None] = await pipe.execute()
+        gone = [job_id for job_id, st in zip(ids, found, strict=True) if st is None]
+        if gone:  # retention removed the record: drop it from the index too
+            await self.redis.zrem(index, *gone)
+        wanted = {status.value for status in statuses}
+        matching = [job_id for job_id, st in zip(ids, found, strict=True) if st in wanted]
+        return matching[offset : offset + limit], len(matching)
 
     async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
         """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; raises
@@ -217,6 +252,19 @@ class JobStore:
         if result.outcome is scripts.Cancellation.MISSING:
             return CancelOutcome.MISSING
         return CancelOutcome.ALREADY_FINISHED
+
+    async def delete(self, job_id: str, user: str) -> DeleteOutcome:
+        """Remove ``user``'s finished job with its event log, journal and index entries.
+
+        An unfinished job (``UNFINISHED``) or another user's (``MISSING``) is left alone; the
+        check and the deletes are one script.
+        """
+        result = await scripts.delete(self.redis, job_id=job_id, user=user)
+        if result.outcome is scripts.Deletion.DELETED:
+            return DeleteOutcome.DELETED
+        if result.outcome is scripts.Deletion.UNFINISHED:
+            return DeleteOutcome.UNFINISHED
+        return DeleteOutcome.MISSING
 
     async def catalog(self) -> list[WorkflowInfo]:
         """The workflows published by workers, sorted by name."""

@@ -3,7 +3,7 @@
 Each script appends its event, updates the record and publishes in one atomic step, so a job's
 status never lags the event a client has just received. Every module holds one script's Lua
 text beside the function that lays out its KEYS and ARGV; keys come from ``agentjobs.keys``.
-The client side (API) uses ``create``, ``answer`` and ``cancel``; the worker ``start``,
+The client side (API) uses ``create``, ``answer``, ``cancel`` and ``delete``; the worker ``start``,
 ``emit``, ``append_journal``, ``renew_lease`` and ``suspend``; the reaper ``reap`` and
 ``expire_input``.
 """
@@ -11,6 +11,7 @@ The client side (API) uses ``create``, ``answer`` and ``cancel``; the worker ``s
 from agentjobs.scripts.answer import AnswerResult, Delivery, answer
 from agentjobs.scripts.cancel import Cancellation, CancelResult, cancel
 from agentjobs.scripts.create import CreateResult, Creation, create
+from agentjobs.scripts.delete import DeleteResult, Deletion, delete
 from agentjobs.scripts.emit import EmitResult, Write, WriteKind, emit
 from agentjobs.scripts.expire_input import ExpireResult, Expiry, expire_input
 from agentjobs.scripts.journal import append_journal
@@ -25,6 +26,8 @@ __all__ = [
     "Cancellation",
     "CreateResult",
     "Creation",
+    "DeleteResult",
+    "Deletion",
     "Delivery",
     "EmitResult",
     "ExpireResult",
@@ -40,6 +43,7 @@ __all__ = [
     "append_journal",
     "cancel",
     "create",
+    "delete",
     "emit",
     "expire_input",
     "reap",

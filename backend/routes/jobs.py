@@ -1,17 +1,18 @@
-"""The job routes: start, list, read, answer and cancel jobs."""
+"""The job routes: start, list, read, answer, cancel and delete jobs."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import AfterValidator, WithJsonSchema
 
 from agentjobs.logging_setup import bind_job
 from agentjobs.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
 from backend.job_start import StartRefused, start_job
-from backend.store import CancelOutcome
+from backend.store import CancelOutcome, DeleteOutcome
 
 router = APIRouter(tags=["jobs"])
 
@@ -20,6 +21,24 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 MAX_OFFSET = 1_000_000_000
 """Past any real job list; a bound keeps Redis's 64-bit range arithmetic from overflowing."""
+_STATUSES = [status.value for status in JobStatus]
+_ONE = "(" + "|".join(_STATUSES) + ")"
+
+
+def _known_statuses(value: str) -> str:
+    """A ``status`` query value: one status or a comma list of them, each one known."""
+    unknown = [part for part in value.split(",") if part not in _STATUSES]
+    if unknown:
+        raise ValueError(f"unknown status {unknown[0]!r}; allowed: {', '.join(_STATUSES)}")
+    return value
+
+
+StatusParam = Annotated[
+    str,
+    AfterValidator(_known_statuses),
+    # The schema says what passes, so fuzzers send valid filters as valid.
+    WithJsonSchema({"type": "string", "pattern": f"^{_ONE}(,{_ONE})*$"}),
+]
 
 
 @router.post(
@@ -56,9 +75,17 @@ async def list_jobs(
     user: CurrentUser,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: Annotated[
+        list[StatusParam] | None,
+        Query(
+            description="Only jobs in one of these statuses: repeat it, or give a comma list;"
+            " an unknown status is a 422 naming the allowed ones"
+        ),
+    ] = None,
 ) -> JobList:
-    """The caller's jobs, newest first."""
-    jobs, total = await services.store.list_for_user(user, offset, limit)
+    """The caller's jobs, newest first; ``status`` keeps those in the given statuses."""
+    wanted = {JobStatus(part) for value in status or [] for part in value.split(",")}
+    jobs, total = await services.store.list_for_user(user, offset, limit, wanted)
     return JobList(jobs=jobs, total=total, offset=offset, limit=limit)
 
 
@@ -101,3 +128,23 @@ async def cancel_job(job_id: str, services: ServicesDep, user: CurrentUser) -> J
     if outcome is CancelOutcome.ALREADY_FINISHED:
         raise HTTPException(409, f"job {job_id!r} has already finished ({record.status})")
     return await load_job(services, user, job_id)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "The job, its event log and its journal are gone"},
+        **_ERRORS,
+        409: {"description": "The job has not finished (cancel it first)"},
+    },
+)
+async def delete_job(job_id: str, services: ServicesDep, user: CurrentUser) -> Response:
+    """Remove a finished job: its record, event log and journal; its URLs answer 404 after."""
+    outcome = await services.store.delete(job_id, user)
+    if outcome is DeleteOutcome.UNFINISHED:
+        raise HTTPException(409, f"job {job_id!r} has not finished; cancel it first")
+    if outcome is DeleteOutcome.MISSING:
+        raise HTTPException(404, f"job {job_id!r} not found")
+    return Response(status_code=204)
