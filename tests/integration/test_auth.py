@@ -42,6 +42,9 @@ ROUTES = [
         checks=lambda b: b["status"] in ("running", "awaiting_input", "succeeded"),
     ),
     Route("POST", "/jobs/{job_id}/cancel", checks=lambda b: b["status"] == "cancelled"),
+    # The matrix's job is waiting, so the owner's delete reaches the route and is refused;
+    # deleting a finished job: test_the_owner_deletes_a_finished_job_and_no_one_else_can.
+    Route("DELETE", "/jobs/{job_id}", 409, checks=lambda b: "has not finished" in b["detail"]),
     Route(
         "GET",
         "/fastagency/discovery",
@@ -174,3 +177,17 @@ def test_the_workflow_sees_the_user_who_started_it(auth_api: AuthApi) -> None:
         job_id = start(auth_api, token, "whoami")
         record = wait_status(auth_api, token, job_id, "succeeded", "failed")
         assert (record["status"], record["result"], record["user"]) == ("succeeded", user, user)
+
+
+def test_the_owner_deletes_a_finished_job_and_no_one_else_can(auth_api: AuthApi) -> None:
+    job_id = start(auth_api, ALICE, "whoami")
+    wait_status(auth_api, ALICE, job_id, "succeeded")
+    with auth_api.client(BOB) as bob, auth_api.client(ALICE) as alice:
+        refused = bob.delete(f"/jobs/{job_id}")
+        assert refused.status_code == 404
+        assert refused.json() == {"detail": f"job {job_id!r} not found"}
+        assert alice.get(f"/jobs/{job_id}").status_code == 200
+        deleted = alice.delete(f"/jobs/{job_id}")
+        assert (deleted.status_code, deleted.content) == (204, b"")
+        assert alice.get(f"/jobs/{job_id}").status_code == 404
+        assert alice.delete(f"/jobs/{job_id}").status_code == 404

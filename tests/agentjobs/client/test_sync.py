@@ -37,3 +37,20 @@ async def test_sync_provider_works_inside_a_running_loop(api_url: str) -> None:
     with pytest.raises(ApiError) as missing:
         sync.cancel("no-such-job")
     assert missing.value.status_code == 404
+
+
+def test_sync_provider_filters_and_deletes(api_url: str) -> None:
+    sync = FastAPIProvider(api_url).sync()
+    job = sync.start_job("chatty", {"count": 1})
+    events: list[Event] = []
+    while not events or events[-1].type != "workflow_completed":
+        batch = sync.poll_events(job.job_id, events[-1].id if events else "0", wait=5)
+        assert batch, "no event within 5 s"
+        events += batch
+    # Newest first: the job just made leads the filtered page.
+    assert sync.list_jobs(limit=1, status="succeeded").jobs[0].job_id == job.job_id
+    assert all(j.status == "succeeded" for j in sync.list_jobs(status=["succeeded"]).jobs)
+    sync.delete_job(job.job_id)
+    with pytest.raises(ApiError) as missing:
+        sync.get_job(job.job_id)
+    assert missing.value.status_code == 404
