@@ -75,6 +75,17 @@ def user_active(user: str) -> str:
     return f"{PREFIX}:user:{user}:active"
 
 
+def user_sockets(user: str) -> str:
+    """Sorted set: one member per job WebSocket the user has open, scored by when it lapses
+    (ms, Redis clock) unless its API process renews it; the per-user socket cap counts it."""
+    return f"{PREFIX}:user:{user}:sockets"
+
+
+def user_create_rate(user: str) -> str:
+    """String: the user's theoretical arrival time (ms, Redis clock) for the create rate."""
+    return f"{PREFIX}:user:{user}:create-rate"
+
+
 def job_key_affixes() -> tuple[str, str]:
     """The text before and after the id in ``job()``, for scripts that build job keys from ids."""
     before, _, after = job("\0").partition("\0")

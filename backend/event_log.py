@@ -1,16 +1,17 @@
-"""Reading a job's event log: events with their cursors, and the check for a trimmed log."""
+"""Reading a job's event log: pages of events with their cursors, bounded in count and bytes,
+and the check for a trimmed log."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from agentjobs import keys
 from agentjobs.protocol import TERMINAL_TYPES, cursor_key, event_json, just_before
+from agentjobs.scripts.lua_script import LuaScript
 
 
 class CursorTooOld(Exception):
@@ -43,25 +44,78 @@ class StoredEvent:
         return cls(id=full[7 : full.index('"', 7)], type=etype, json=full)
 
 
+READ_PAGE = LuaScript(
+    "read_page",
+    """
+-- A page of a job's log after a cursor, bounded in entries and in bytes, and the log's first
+-- entry (to tell a trimmed log), in one atomic step.
+-- KEYS: events
+-- ARGV: start ('-' or '(<cursor>'), count (0: no limit), max_bytes (0: no limit)
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1] or false
+local count, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+local start, out, bytes = ARGV[1], {}, 0
+while true do
+  -- Small chunks, one more than still wanted: Redis never builds a large reply here, and
+  -- the extra entry tells whether more follow.
+  local want = 32
+  if count > 0 then want = math.min(want, count - #out + 1) end
+  local chunk = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', want)
+  for _, entry in ipairs(chunk) do
+    local size = 0
+    for i = 2, #entry[2], 2 do size = size + #entry[2][i] end
+    if (count > 0 and #out >= count) or (max_bytes > 0 and #out > 0 and bytes + size > max_bytes)
+    then
+      return {first, out, 1}
+    end
+    out[#out + 1] = entry
+    bytes = bytes + size
+    start = '(' .. entry[1]
+  end
+  if #chunk < want then return {first, out, 0} end
+end
+""",
+)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """Events read from a log, oldest first, and whether more follow the last one."""
+
+    events: list[StoredEvent]
+    more: bool
+
+
+async def read_page(
+    redis: Redis, job_id: str, after: str, limit: int | None, max_bytes: int | None = None
+) -> EventPage:
+    """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first: at most
+    ``limit`` of them and, past the first, at most ``max_bytes`` of event JSON in all.
+
+    A page bounded in bytes holds that much at most, however large the events (one event
+    larger than the bound comes alone). Raises ``CursorTooOld`` when the log was trimmed past
+    ``after``: the client would otherwise miss events without knowing.
+    """
+    start = "-" if after in ("", "0") else f"({after}"
+    raw = await READ_PAGE.run(
+        redis, keys=[keys.events(job_id)], args=[start, limit or 0, max_bytes or 0]
+    )
+    first, entries, more = raw
+    if first:  # no entry at all: no log, nothing trimmed
+        check_cursor(after or "0", {"first-entry": (first[0], _fields(first[1]))})
+    events = stored_events((eid, _fields(flat)) for eid, flat in entries)
+    return EventPage(events, more=bool(more))
+
+
 async def read_events(
     redis: Redis, job_id: str, after: str, limit: int | None
 ) -> list[StoredEvent]:
-    """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first.
+    """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; at most
+    ``limit`` of them. Raises ``CursorTooOld`` like ``read_page``."""
+    return (await read_page(redis, job_id, after, limit)).events
 
-    Raises ``CursorTooOld`` when the log was trimmed past ``after``: the client would
-    otherwise miss events without knowing.
-    """
-    start = "-" if after in ("", "0") else f"({after}"
-    # One transaction: the trim point read is the one that applies to these entries.
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.xrange(keys.events(job_id), min=start, count=limit)
-        pipe.xinfo_stream(keys.events(job_id))
-        entries, info = await pipe.execute(raise_on_error=False)
-    if isinstance(entries, Exception):
-        raise entries
-    if not isinstance(info, ResponseError):  # an error here: no log at all, nothing trimmed
-        check_cursor(after or "0", cast(dict[str, Any], info))
-    return stored_events(cast(list[tuple[str, dict[str, str]]], entries))
+
+def _fields(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def check_cursor(after: str, info: dict[str, Any]) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agentjobs import keys
 from agentjobs.protocol import WorkflowInfo
+from agentjobs.scripts.rate_limit import rate_limit
 from backend import metrics
 from backend.params import params_errors
 from backend.queue import ENQUEUE_ERRORS
@@ -20,10 +24,44 @@ class StartRefused(Exception):
     ``detail`` is a string, or FastAPI-style error items for params failing the schema (422).
     """
 
-    def __init__(self, status_code: int, detail: str | list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        detail: str | list[dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail if isinstance(detail, str) else json.dumps(detail))
         self.status_code = status_code
         self.detail = detail
+        self.headers = headers
+        """HTTP headers of the refusal (``Retry-After`` for the create rate)."""
+
+
+async def check_create_rate(services: Services, user: str, *, take: bool) -> None:
+    """Raise ``StartRefused`` (429, ``Retry-After``) when ``user`` is past the create rate;
+    with ``take``, count a start against it (``create_rate_per_user``, across API processes)."""
+    rate = services.settings.create_rate
+    if rate is None:
+        return
+    interval_ms = math.ceil(rate.per_seconds * 1000 / rate.count)
+    result = await rate_limit(
+        services.redis,
+        keys.user_create_rate(user),
+        interval_ms=interval_ms,
+        burst=rate.count,
+        take=take,
+    )
+    if result.allowed:
+        return
+    wait = result.retry_after_ms / 1000
+    when = datetime.now(UTC) + timedelta(seconds=wait)
+    unit = {1: "second", 60: "minute", 3600: "hour"}.get(rate.per_seconds, "period")
+    raise StartRefused(
+        429,
+        f"you are starting jobs faster than {rate.count} per {unit}: the next one may start "
+        f"in {wait:.1f} s (at {when.isoformat(timespec='milliseconds')})",
+        {"Retry-After": str(max(1, math.ceil(wait)))},
+    )
 
 
 async def check_start(services: Services, workflow: str, params: dict[str, Any]) -> WorkflowInfo:
@@ -48,10 +86,12 @@ async def start_job(
 ) -> tuple[str, WorkflowInfo]:
     """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
 
-    Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user cap of active
-    jobs, 503 when the task could not be queued (the job is then cancelled, never left queued).
+    Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
+    ``Retry-After``) or cap of active jobs, 503 when the task could not be queued (the job is
+    then cancelled, never left queued).
     """
     info = await check_start(services, workflow, params)
+    await check_create_rate(services, user, take=True)
     job_id = uuid.uuid4().hex
     limit = services.settings.max_active_jobs_per_user
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +50,16 @@ class ApiSettings(RedisSettings):
     socket is closed (1013) and the client resumes from its cursor."""
     reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     """How long an answer waits in Redis for the worker to pick it up."""
+    catchup_page_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Most bytes of events a socket reads from the log at once while catching up (one event
+    larger than this comes alone): what a client that stops reading can make the API hold."""
+    max_sockets_per_user: int = Field(default=50, ge=0)
+    """Job WebSockets (``/jobs/{id}/ws`` and ``/fastagency/ws``) one user may have open at
+    once, counted across API processes (0: no limit); past it the handshake gets HTTP 429."""
+    create_rate_per_user: str = "120/min"
+    """How fast one user may start jobs, across API processes: ``<count>/<sec|min|hour>`` (a
+    bare number is per minute; 0: no limit). Up to ``count`` at once, then one every
+    ``period/count``; past it ``POST /jobs`` answers 429 with ``Retry-After``."""
     socket_queue_size: int = Field(default=1000, ge=10)
     """Live events buffered per WebSocket before it falls back to reading the log."""
     max_resume_attempts: int = Field(default=5, ge=1)
@@ -69,6 +80,17 @@ class ApiSettings(RedisSettings):
     fastagency_init_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long a FastAgency socket waits for the client's first frame (the workflow to run)."""
 
+    @field_validator("create_rate_per_user")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        parse_rate(value)  # raises ValueError: pydantic reports the setting by name
+        return value
+
+    @property
+    def create_rate(self) -> Rate | None:
+        """``create_rate_per_user`` parsed (None: no limit)."""
+        return parse_rate(self.create_rate_per_user)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -76,6 +98,29 @@ class ApiSettings(RedisSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` events per ``per_seconds``, in bursts of up to ``count``."""
+
+    count: int
+    per_seconds: int
+
+
+def parse_rate(text: str) -> Rate | None:
+    """Parse ``"30/min"`` (``/s``, ``/sec``, ``/min``, ``/hour``; a bare number is per minute);
+    None for ``"0"`` (no limit). Raises ``ValueError`` for anything else."""
+    count, _, period = text.strip().partition("/")
+    unit = period.strip().lower() or "min"
+    if not count.strip().isdigit() or unit not in _PERIODS:
+        raise ValueError(f"expected <count>/<sec|min|hour> such as 30/min, got {text!r}")
+    if int(count) == 0:
+        return None
+    return Rate(int(count), _PERIODS[unit])
 
 
 @lru_cache

@@ -34,6 +34,8 @@ from agentjobs.protocol import START, WS_4410_CURSOR_TOO_OLD, cursor_too_old_rea
 from backend import metrics
 from backend.auth import AuthError
 from backend.deps import get_authenticator
+from backend.event_log import read_page
+from backend.memory_release import release_freed_memory_soon
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
 from backend.store import CursorTooOld, StoredEvent
@@ -41,7 +43,8 @@ from backend.store import CursorTooOld, StoredEvent
 log = logging.getLogger(__name__)
 
 CATCH_UP_PAGE = 500
-"""Events read from the log at once while catching up: a long log is not held in memory whole."""
+"""Most events read from the log at once while catching up (``catchup_page_bytes`` bounds the
+bytes): a long log is never held in memory whole, and a socket holds one page at a time."""
 
 
 class SlowClient(Exception):
@@ -103,6 +106,13 @@ class SocketHarness(ABC):
 
     async def run(self, after: str = START) -> None:
         """Serve the socket until the job ends (close 1000) or the client leaves."""
+        try:
+            await self._serve(after)
+        finally:
+            # After the close: what the socket held (a page of events, send buffers) is free.
+            release_freed_memory_soon()
+
+    async def _serve(self, after: str) -> None:
         with (
             job_context(job_id=self.job_id, user=self.user),
             metrics.WEBSOCKETS_OPEN.track_inprogress(),
@@ -158,13 +168,29 @@ class SocketHarness(ABC):
         # cursor is at the end) will never send another; read after, it could race the end.
         record = await self.services.store.get(self.job_id)
         while True:
-            events = await self.services.store.read_events(self.job_id, self._last, CATCH_UP_PAGE)
-            for event in events:
-                if await self._send_event(event):
-                    return True
-            if len(events) < CATCH_UP_PAGE:
-                break
-        return record is None or record.status.is_terminal
+            ended, more = await self._send_page()
+            if ended:
+                return True
+            if not more:
+                return record is None or record.status.is_terminal
+
+    async def _send_page(self) -> tuple[bool, bool]:
+        """Send one page of the log after the last event sent: (the job ended, more follow).
+
+        A method of its own so the page is let go before the next is read: a client that
+        stops reading holds one page here (at most ``catchup_page_bytes``) until it times out.
+        """
+        page = await read_page(
+            self.services.redis,
+            self.job_id,
+            self._last,
+            CATCH_UP_PAGE,
+            self.services.settings.catchup_page_bytes,
+        )
+        for event in page.events:
+            if await self._send_event(event):
+                return True, False
+        return False, page.more
 
     async def _next_live(self, sub: Subscription) -> StoredEvent | None:
         """The next live event (or ``RESYNC``), sending keep-alives while none comes."""
@@ -198,7 +224,14 @@ class SocketHarness(ABC):
             async with asyncio.timeout(self._send_timeout), self._send_lock:
                 await self.websocket.send_text(text)
         except TimeoutError:
-            raise SlowClient from None
+            timed_out = True
+        else:
+            timed_out = False
+        if timed_out:
+            # Raised outside the except clause: chained to the TimeoutError, the error would
+            # reach the timeout, which holds this task, which holds the error: a cycle that
+            # kept every frame (and the page of events being sent) until a full collection.
+            raise SlowClient
         self._last_sent = asyncio.get_running_loop().time()
 
     async def _read_frames(self) -> None:

@@ -22,8 +22,12 @@ from tests.support.stack import RedisServer, api_server, celery_worker
 WORKFLOWS = "bench.workflows:registry"
 """The test suite's workflows plus the benchmarks' own (see ``bench/workflows.py``)."""
 WORKER_ENV = {"AGENTJOBS_WORKFLOWS": WORKFLOWS}
-API_ENV = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0"}
-"""One bench client plays many users: no per-user cap."""
+API_ENV = {
+    "AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0",
+    "AGENTJOBS_CREATE_RATE_PER_USER": "0",
+    "AGENTJOBS_MAX_SOCKETS_PER_USER": "0",
+}
+"""One bench client plays many users: no per-user caps or rates."""
 _DATABASES = 16
 
 

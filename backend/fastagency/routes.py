@@ -28,9 +28,10 @@ from backend.fastagency.frames import (
 )
 from backend.fastagency.relay import FastAgencySession
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
-from backend.job_start import StartRefused, check_start, start_job
+from backend.job_start import StartRefused, check_create_rate, check_start, start_job
 from backend.services import Services
-from backend.socket_harness import authenticate_handshake
+from backend.socket_cap import socket_slot, too_many_sockets
+from backend.socket_harness import authenticate_handshake, deny_handshake
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fastagency"])
@@ -53,6 +54,7 @@ router.add_api_route("//fastagency/discovery", discovery, methods=["GET"], inclu
         404: {"description": "Unknown workflow"},
         413: {"description": "Params too large"},
         422: {"description": "Params failing the workflow's schema"},
+        429: {"description": "The caller starts runs faster than the create rate (`Retry-After`)"},
     },
 )
 async def initiate_workflow(
@@ -61,8 +63,9 @@ async def initiate_workflow(
     """Check a run could start (FastAgency's clients call this first); starts nothing."""
     try:
         await check_start(services, body.workflow_name, body.params)
+        await check_create_rate(services, user, take=False)  # the socket's start counts
     except StartRefused as exc:
-        raise HTTPException(exc.status_code, exc.detail) from exc
+        raise HTTPException(exc.status_code, exc.detail, headers=exc.headers) from exc
     return InitiateWorkflowResponse(
         user_id=user, workflow_uuid=uuid.uuid4(), name=body.workflow_name, params=body.params
     )
@@ -73,12 +76,23 @@ async def fastagency_socket(websocket: WebSocket) -> None:
     """Runs a workflow as an agentjobs job and relays it as FastAgency frames.
 
     The first client frame names the workflow and its params; the frames carry the job id as
-    their ``workflow_uuid``. Authenticated before the handshake completes (HTTP 401).
+    their ``workflow_uuid``. Authenticated before the handshake completes (HTTP 401); a user at
+    ``max_sockets_per_user`` open sockets gets HTTP 429.
     """
     services = get_services(websocket)
     user = await authenticate_handshake(websocket)
     if user is None:
         return
+    async with socket_slot(services, user) as admitted:
+        if not admitted:
+            cap = services.settings.max_sockets_per_user
+            await deny_handshake(websocket, 429, too_many_sockets(cap))
+            return
+        await _run_socket(websocket, services, user)
+
+
+async def _run_socket(websocket: WebSocket, services: Services, user: str) -> None:
+    """Accept, start the job the first frame names, and relay it."""
     await websocket.accept()
     init = await _receive_init(websocket, services)
     if init is None:

@@ -14,6 +14,7 @@ from agentjobs.protocol import (
     is_cursor,
 )
 from backend.deps import CurrentUser, ServicesDep, get_services, load_job
+from backend.socket_cap import socket_slot, too_many_sockets
 from backend.socket_harness import authenticate_handshake, deny_handshake
 from backend.socket_session import SocketSession
 from backend.store import CursorTooOld
@@ -61,7 +62,8 @@ async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> Non
     """Replays the events after ``after``, then streams live ones; takes input/cancel frames.
 
     Authenticated before the handshake completes: no token or a wrong one gets HTTP 401,
-    another user's job 404, and the socket is never accepted.
+    another user's job 404, a user at ``max_sockets_per_user`` open sockets 429, and the
+    socket is never accepted.
     """
     services = get_services(websocket)
     user = await authenticate_handshake(websocket)
@@ -74,5 +76,10 @@ async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> Non
     if record is None or record.user != user:
         await deny_handshake(websocket, 404, f"job {job_id!r} not found")
         return
-    await websocket.accept()
-    await SocketSession(websocket, services, user, job_id).run(after)
+    async with socket_slot(services, user) as admitted:
+        if not admitted:
+            cap = services.settings.max_sockets_per_user
+            await deny_handshake(websocket, 429, too_many_sockets(cap))
+            return
+        await websocket.accept()
+        await SocketSession(websocket, services, user, job_id).run(after)

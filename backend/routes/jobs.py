@@ -47,7 +47,10 @@ StatusParam = Annotated[
     responses={
         404: {"description": "Unknown workflow"},
         413: {"description": "Params too large"},
-        429: {"description": "The caller has too many active jobs"},
+        429: {
+            "description": "The caller has too many active jobs, or starts jobs faster than "
+            "`AGENTJOBS_CREATE_RATE_PER_USER` (then `Retry-After` says when to try again)"
+        },
         503: {"description": "The job could not be queued"},
     },
 )
@@ -58,7 +61,7 @@ async def create_job(
     try:
         job_id, _info = await start_job(services, user, body.workflow, body.params)
     except StartRefused as exc:
-        raise HTTPException(exc.status_code, exc.detail) from exc
+        raise HTTPException(exc.status_code, exc.detail, headers=exc.headers) from exc
     bind_job(job_id=job_id, workflow=body.workflow, user=user)  # for the access log line
     return JobCreated(
         job_id=job_id,

@@ -61,7 +61,7 @@ async def _start_waiting(http: httpx.AsyncClient, api: str, count: int, total: i
 
 
 async def test_a_thousand_waiting_jobs_on_four_threads(isolated_db: str, logs_dir: Path) -> None:
-    env = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0"}
+    env = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0", "AGENTJOBS_CREATE_RATE_PER_USER": "0"}
     with api_server(isolated_db, logs_dir / "api-thousand.log", **env) as api:
         # Idle connections are dropped before uvicorn's 5 s keep-alive ends: the long waits
         # below would otherwise leave a pool of connections the server is closing.

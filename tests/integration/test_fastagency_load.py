@@ -21,6 +21,12 @@ from tests.support.stack import api_server, celery_worker
 
 RUNS = 200
 PROMPT = 2.0
+NO_USER_LIMITS = {
+    "AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0",
+    "AGENTJOBS_CREATE_RATE_PER_USER": "0",
+    "AGENTJOBS_MAX_SOCKETS_PER_USER": "0",
+}
+"""200 runs of one user at once: past every per-user limit."""
 """Seconds within which a new handshake or discovery must answer while every run waits."""
 
 
@@ -30,7 +36,7 @@ def load_api(isolated_db: str, logs_dir: Path) -> Iterator[str]:
     worker_log = logs_dir / "fastagency-load-worker.log"
     with celery_worker(isolated_db, worker_log, concurrency=RUNS + 20):
         api_log = logs_dir / "fastagency-load-api.log"
-        with api_server(isolated_db, api_log, AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER="0") as url:
+        with api_server(isolated_db, api_log, **NO_USER_LIMITS) as url:
             yield url
 
 

@@ -25,6 +25,7 @@ ENV = {
     "AGENTJOBS_API_TOKENS": f"{TOKEN}:fuzzer",
     # Every valid start is accepted: the cap's 429 is tested elsewhere.
     "AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0",
+    "AGENTJOBS_CREATE_RATE_PER_USER": "0",
 }
 
 

@@ -1,0 +1,73 @@
+"""The cap on job WebSockets per user, counted in Redis across every API process.
+
+Each open socket (``/jobs/{id}/ws`` or ``/fastagency/ws``) holds a slot: a member of the user's
+sorted set scored by when it lapses. The socket renews it every ``SLOT_TTL_MS / 3`` while it
+is open and gives it back when it closes; a slot of an API process that died (no close, no
+renewal) lapses after ``SLOT_TTL_MS``, so a crash blocks nobody for longer than that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from redis.exceptions import RedisError
+
+from agentjobs.scripts.socket_slot import release_socket_slot, take_socket_slot
+from backend.services import Services
+
+log = logging.getLogger(__name__)
+
+SLOT_TTL_MS = 60_000
+"""How long a slot counts without renewal: what a crashed API process's sockets cost."""
+
+
+def too_many_sockets(cap: int) -> str:
+    """The words of a refusal at the cap."""
+    return (
+        f"you have {cap} job WebSockets open and the limit is {cap}: close one "
+        "(a socket follows one job; several jobs' events are also on GET /jobs/{id}/events)"
+    )
+
+
+@contextlib.asynccontextmanager
+async def socket_slot(services: Services, user: str) -> AsyncIterator[bool]:
+    """Hold one of ``user``'s socket slots for the block; yields False (holding none) when the
+    user is at ``max_sockets_per_user`` already. Redis errors taking the slot propagate."""
+    cap = services.settings.max_sockets_per_user
+    if cap == 0:
+        yield True
+        return
+    member = uuid.uuid4().hex
+    taken = await take_socket_slot(
+        services.redis, user=user, member=member, cap=cap, ttl_ms=SLOT_TTL_MS
+    )
+    if not taken.taken:
+        log.info("user %s is at the cap of %d open sockets: handshake refused", user, cap)
+        yield False
+        return
+    renewer = asyncio.create_task(_renew(services, user, member), name="socket-slot")
+    try:
+        yield True
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        with contextlib.suppress(RedisError, OSError):  # it lapses by itself then
+            await release_socket_slot(services.redis, user=user, member=member)
+
+
+async def _renew(services: Services, user: str, member: str) -> None:
+    """Keep the slot from lapsing; a renewal also puts it back after Redis lost it."""
+    cap = services.settings.max_sockets_per_user
+    while True:
+        await asyncio.sleep(SLOT_TTL_MS / 3000)
+        try:
+            await take_socket_slot(
+                services.redis, user=user, member=member, cap=cap, ttl_ms=SLOT_TTL_MS, renew=True
+            )
+        except (RedisError, OSError) as exc:
+            log.info("could not renew a socket slot (it may lapse): %r", exc)

@@ -1,0 +1,104 @@
+"""Per-user limits counted across API processes: open job sockets, and how fast jobs start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from tests.support.client import start_job, ws_url
+from tests.support.stack import api_server, celery_worker
+
+SOCKET_CAP = 3
+RATE = 3
+
+
+@contextmanager
+def two_apis(db: str, logs: Path, **env: str) -> Iterator[tuple[str, str]]:
+    """Two API processes on one database, after a worker published the catalog and left (so
+    jobs stay queued)."""
+    with celery_worker(db, logs / "worker-catalog.log", concurrency=1):
+        pass
+    with ExitStack() as stack:
+        first = stack.enter_context(api_server(db, logs / "api-a.log", **env))
+        second = stack.enter_context(api_server(db, logs / "api-b.log", **env))
+        yield first, second
+
+
+def _fastagency_url(api: str) -> str:
+    return f"ws://{api.removeprefix('http://')}/fastagency/ws"
+
+
+async def _refused(url: str) -> InvalidStatus:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, open_timeout=10):
+            pass
+    return refused.value
+
+
+async def test_sockets_past_the_cap_are_refused_across_processes_until_one_closes(
+    isolated_db: str, tmp_path: Path
+) -> None:
+    env = {
+        "AGENTJOBS_MAX_SOCKETS_PER_USER": str(SOCKET_CAP),
+        "AGENTJOBS_FASTAGENCY_INIT_TIMEOUT_SECONDS": "60",
+    }
+    with two_apis(isolated_db, tmp_path, **env) as (api_a, api_b):
+        async with httpx.AsyncClient(base_url=api_a, timeout=30) as http:
+            job_id = await start_job(http, "chatty", count=1)  # stays queued: no worker
+        async with AsyncExitStack() as sockets:
+            # Two job sockets on one process, a FastAgency socket (waiting for its first
+            # frame) on the other: the user is at the cap.
+            first = await sockets.enter_async_context(connect(ws_url(api_a, job_id)))
+            await sockets.enter_async_context(connect(ws_url(api_a, job_id)))
+            await sockets.enter_async_context(connect(_fastagency_url(api_b)))
+            for url in (ws_url(api_b, job_id), _fastagency_url(api_a)):
+                refused = await _refused(url)
+                assert refused.response.status_code == 429
+                detail = json.loads(refused.response.body or b"{}")["detail"]
+                assert f"the limit is {SOCKET_CAP}" in detail
+            # A socket that closes gives its slot back at once, to any process.
+            await first.close()
+            async with connect(ws_url(api_b, job_id), open_timeout=10) as again:
+                assert json.loads(await again.recv())["type"] == "job_queued"
+        # All closed: the whole cap is free again.
+        async with AsyncExitStack() as sockets:
+            for _ in range(SOCKET_CAP):
+                await sockets.enter_async_context(connect(_fastagency_url(api_b)))
+
+
+async def test_starts_past_the_create_rate_are_refused_across_processes_with_retry_after(
+    isolated_db: str, tmp_path: Path
+) -> None:
+    env = {"AGENTJOBS_CREATE_RATE_PER_USER": f"{RATE}/min"}
+    with two_apis(isolated_db, tmp_path, **env) as (api_a, api_b):
+        async with (
+            httpx.AsyncClient(base_url=api_a, timeout=30) as http_a,
+            httpx.AsyncClient(base_url=api_b, timeout=30) as http_b,
+        ):
+            body = {"workflow": "chatty", "params": {"count": 1}}
+            answers = [await http.post("/jobs", json=body) for http in (http_a, http_b, http_a)]
+            assert [a.status_code for a in answers] == [202] * RATE
+            # The burst is spent on both processes: the next start anywhere waits its turn.
+            for http in (http_b, http_a):
+                refused = await http.post("/jobs", json=body)
+                assert refused.status_code == 429, refused.text
+                retry_after = int(refused.headers["Retry-After"])
+                assert 1 <= retry_after <= 60 // RATE
+                assert f"faster than {RATE} per minute" in refused.json()["detail"]
+            # FastAgency's initiate (which starts nothing) says so before its socket would.
+            initiate = {"workflow_name": "chatty", "workflow_uuid": "x", "user_id": "u"}
+            refused = await http_b.post(
+                "/fastagency/initiate_workflow", json={**initiate, "params": {"count": 1}}
+            )
+            assert refused.status_code == 429, refused.text
+            assert "Retry-After" in refused.headers
+            # Nothing was queued by the refused starts.
+            jobs = (await http_a.get("/jobs")).json()
+            assert jobs["total"] == RATE
