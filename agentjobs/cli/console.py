@@ -62,16 +62,24 @@ class ConsoleSession:
 
     def run(self) -> int:
         """Follow the job to its end (exit code 0 or 1), or until the human detaches (0)."""
+        # The open question, kept across a Ctrl-C: the stream goes on after it, so resuming
+        # must ask it again rather than wait for events that come only once it is answered.
+        question: Question | None = None
         while True:
             try:
-                event = asyncio.run(self._stream_until_question_or_end())
-                if event.type in TERMINAL_TYPES:
-                    return EXIT_OK if event.type == "workflow_completed" else EXIT_JOB_FAILED
-                assert isinstance(event, TextInput | MultipleChoice)
-                self._answer(event)
+                if question is None:
+                    event = asyncio.run(self._stream_until_question_or_end())
+                    if event.type in TERMINAL_TYPES:
+                        return EXIT_OK if event.type == "workflow_completed" else EXIT_JOB_FAILED
+                    assert isinstance(event, TextInput | MultipleChoice)
+                    question = event
+                self._answer(question)
+                question = None
             except KeyboardInterrupt:
-                if not self._keep_following():
+                choice = self._after_interrupt()
+                if choice == "detach":
                     return EXIT_OK
+                question = self._reopen(question) if choice == "resume" else None
             except ApiError as exc:
                 if not self._skip_trimmed(exc):
                     # Refused for good: the job expired, the token was revoked...
@@ -134,8 +142,21 @@ class ConsoleSession:
                 self.console.print("[yellow]That question is no longer open.[/]")
                 return
 
-    def _keep_following(self) -> bool:
-        """Ctrl-C: cancel the job (and follow it to its end), detach, or resume following."""
+    def _reopen(self, question: Question | None) -> Question | None:
+        """After a resume: the question to ask again (shown again), if it is still open."""
+        if question is None:
+            return None
+        try:
+            still_open = asyncio.run(self._pending(question))
+        except ApiError:
+            return None  # the stream meets the same refusal and reports it
+        if not still_open:
+            return None  # answered meanwhile (elsewhere): follow the stream
+        self.renderer.render(question)
+        return question
+
+    def _after_interrupt(self) -> str:
+        """Ctrl-C: ``cancel`` the job (then follow it to its end), ``detach`` or ``resume``."""
         self.console.print()
         try:
             choice = Prompt.ask(
@@ -147,21 +168,20 @@ class ConsoleSession:
         except (KeyboardInterrupt, EOFError):
             choice = "detach"
         if choice == "cancel":
-            return self._cancel()
-        if choice == "detach":
+            self._cancel()
+        elif choice == "detach":
             self.console.print(
                 f"Detached from job {self.job_id}; it keeps running. Re-attach with:\n"
                 f"  [bold]{escape(self.reattach_hint)}[/]"
             )
-            return False
-        return True
+        return choice
 
-    def _cancel(self) -> bool:
+    def _cancel(self) -> None:
+        # Followed on either way: the terminal event shows how the job ended.
         try:
             asyncio.run(self.provider.cancel(self.job_id))
         except ApiError as exc:
             self.console.print(f"[yellow]Not cancelled: {escape(exc.message)}[/]")
-        return True  # follow on: the terminal event shows how the job ended
 
 
 def run(
