@@ -18,6 +18,7 @@ from typing import Any
 
 import psutil
 
+from bench import fastagency_compare
 from bench.fanout import bench_fanout
 from bench.profiling import profiled
 from bench.relay_latency import bench_relay_latency
@@ -26,10 +27,12 @@ from bench.resume import bench_resume
 from bench.stack import BenchEnv, Stack, StackSpec
 from bench.start_latency import bench_start_latency
 from bench.throughput import bench_throughput
+from bench.ui_latency import bench_ui_latency
 from bench.waiting_jobs import bench_waiting_jobs
 from tests.support.stack import ROOT, redis_server
 
 LATEST = ROOT / "bench" / "results" / "latest.json"
+COMPARE = ROOT / "bench" / "results" / "fastagency_compare.json"
 LOGS = ROOT / ".run" / "bench-logs"
 
 
@@ -40,6 +43,8 @@ class Benchmark:
     name: str
     run: Callable[[BenchEnv, Stack | None], dict[str, Any]]
     shared: bool
+    default: bool = True
+    """Run without ``--only``; opt-in ones build or download something first."""
 
 
 BENCHMARKS = [
@@ -47,8 +52,16 @@ BENCHMARKS = [
     Benchmark("relay_latency", bench_relay_latency, shared=True),
     Benchmark("throughput", bench_throughput, shared=True),
     Benchmark("fanout", bench_fanout, shared=True),
+    Benchmark("ui_latency", bench_ui_latency, shared=True),
     Benchmark("waiting_jobs", bench_waiting_jobs, shared=False),
     Benchmark("resume", bench_resume, shared=False),
+    # Opt-in: builds FastAgency's venv on first use, and takes minutes.
+    Benchmark(
+        "fastagency_compare",
+        fastagency_compare.bench_fastagency_compare,
+        shared=False,
+        default=False,
+    ),
 ]
 NAMES = [b.name for b in BENCHMARKS]
 DEFAULT_STACK = StackSpec()
@@ -81,9 +94,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(chosen) - set(NAMES))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(NAMES)}")
-    args.only = chosen or NAMES
-    # Only full runs update the committed results; smoke runs stay out of git.
-    args.out = args.out or (ROOT / ".run" / "bench-quick.json" if args.quick else LATEST)
+    args.only = chosen or [b.name for b in BENCHMARKS if b.default]
+    # Only full runs update the committed results; smoke runs stay out of git. The opt-in
+    # comparison alone keeps its own file, so it never replaces the suite's results.
+    full = COMPARE if args.only == ["fastagency_compare"] else LATEST
+    args.out = args.out or (ROOT / ".run" / "bench-quick.json" if args.quick else full)
     return args
 
 
@@ -157,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, meta, results, errors)
     print()
     print(table(results))
+    if "fastagency_compare" in results:
+        print("\nFastAgency side by side (agentjobs / FastAgency ratios):")
+        print(fastagency_compare.table(results["fastagency_compare"]))
     for name, error in errors.items():
         print(f"FAILED {name}: {error}")
     print(

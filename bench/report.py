@@ -107,6 +107,12 @@ for _variant in ("threads", "suspended"):
 METRICS += [
     Metric("fanout", "last_client_ms.p50", "event -> last of the clients p50", "ms"),
     Metric("fanout", "last_client_ms.p99", "event -> last of the clients p99", "ms", 25),
+    Metric("ui_latency", "at_5_per_s.latency_ms.p50", "5 events/s: event -> DOM p50", "ms"),
+    Metric("ui_latency", "at_5_per_s.latency_ms.p95", "5 events/s: event -> DOM p95", "ms", 72),
+    Metric("ui_latency", "at_50_per_s.latency_ms.p50", "50 events/s: event -> DOM p50", "ms"),
+    Metric("ui_latency", "at_50_per_s.latency_ms.p95", "50 events/s: event -> DOM p95", "ms", 100),
+    Metric("ui_latency", "idle_requests_per_s.waiting_for_answer", "idle page (asking)", "req/s"),
+    Metric("ui_latency", "idle_requests_per_s.finished", "idle page (finished)", "req/s"),
 ]
 for _variant in ("tight", "defaults"):
     _full = _variant == "defaults"

@@ -1,4 +1,5 @@
-"""The benchmarks' workflow registry: the test suite's workflows plus a gated broadcast."""
+"""The benchmarks' workflow registry: the test suite's workflows, a gated broadcast, and the
+FastAgency comparison's plain run of text messages."""
 
 from __future__ import annotations
 
@@ -34,4 +35,39 @@ async def bench_broadcast(ui: JobUI, params: BroadcastParams) -> int:
         await ui.text_message(f"message {number}")
         if params.pause_ms:
             await asyncio.sleep(params.pause_ms / 1000)
+    return params.count
+
+
+class TextMessagesParams(BaseModel):
+    """How many text messages the run sends."""
+
+    count: int = Field(default=20, ge=0, le=100_000)
+
+
+@registry.register(
+    name="bench_text_messages",
+    description="Sends `count` text messages, then ends",
+    params=TextMessagesParams,
+)
+async def bench_text_messages(ui: JobUI, params: TextMessagesParams) -> str:
+    # The same workflow bench/fastagency_app.py gives FastAgency's adapter, message for message.
+    for number in range(params.count):
+        await ui.text_message(f"message {number}", sender="bench", recipient="User")
+    return str(params.count)
+
+
+@registry.register(
+    name="bench_stream",
+    description="Waits for 'go', then streams tokens w0 w1 ... at a pace, then the message",
+    params=BroadcastParams,
+)
+async def bench_stream(ui: JobUI, params: BroadcastParams) -> int:
+    # Gated like bench_broadcast: the page is attached and live before the first token.
+    await ui.text_input("go?")
+    tokens = [f"w{number} " for number in range(params.count)]
+    for token in tokens:
+        await ui.stream_chunk(token, sender="Streamer")
+        if params.pause_ms:
+            await asyncio.sleep(params.pause_ms / 1000)
+    await ui.text_message("".join(tokens), sender="Streamer")
     return params.count

@@ -1,8 +1,8 @@
-"""What the page does with the API: load the catalog and jobs, start, attach, refresh, answer.
+"""What the page does with the API: load the catalog and jobs, start, attach, follow, answer.
 
 Every call goes through ``_call``, which turns an unreachable API into the calm banner (the
-ticker then retries until it answers) and a 401 into the sign-in screen. Handlers in
-``frontend_mesop.app`` stay one line each around these functions.
+live link then polls until it answers) and a 401 into the sign-in screen. Handlers in
+``frontend_mesop.handlers`` stay one line each around these functions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from agentjobs.client.errors import ApiError, ApiUnreachable
 from agentjobs.client.sync import SyncProvider
-from agentjobs.protocol import AnswerValue, Event, JobRecord
+from agentjobs.protocol import EVENT_ADAPTER, AnswerValue, Event, JobRecord, is_after
 from frontend_mesop.connection import client, target
 from frontend_mesop.params_form import FormError, form_fields, form_values
 from frontend_mesop.state import JobRow, State, WorkflowCard
@@ -26,11 +26,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
-"""How long one refresh reads events before handing back (clicks queue behind it)."""
+"""How long one poll reads events before handing back (clicks queue behind it)."""
 CATCH_UP_SECONDS = 3.0
-"""How long attaching may read an old log before the refreshes take over."""
-JOBS_EVERY_TICKS = 10
-"""Refresh the sidebar every this many refreshes while a job runs."""
+"""How long attaching may read an old log before the live link takes over."""
 
 
 class _Stop(Exception):
@@ -88,7 +86,6 @@ def refresh_jobs(state: State) -> None:
     """The sidebar's list of this person's jobs."""
     page = _call(state, lambda c: c.list_jobs(0, 30))
     state.jobs = [_row(job) for job in page.jobs]
-    state.ticks_since_jobs = 0
 
 
 def refresh_jobs_quietly(state: State) -> None:
@@ -151,31 +148,53 @@ def _catch_up(state: State, deadline: float) -> None:
             return
 
 
+def apply_batch(state: State, job_id: str, after: str, raw_events: list[str]) -> None:
+    """Fold a batch the browser's socket received (event JSON, after cursor ``after``).
+
+    A batch for another job (one sent just before the person switched) is ignored; events
+    at or before the cursor are skipped by ``fold``, so a batch sent twice shows once.
+    """
+    t = state.transcript
+    if not t.job_id or job_id != t.job_id:
+        return
+    events: list[Event] = []
+    for raw in raw_events:
+        try:
+            events.append(EVENT_ADAPTER.validate_json(raw))
+        except ValueError:
+            log.warning("job %s: skipped an event the page cannot read", t.job_id)
+    try:
+        if is_after(after, t.cursor):
+            # The browser read on from a cursor this state never reached: fill the gap.
+            _catch_up(state, time.monotonic() + CATCH_UP_SECONDS)
+        if fold(t, events) and is_terminal_status(t.status):
+            refresh_jobs(state)
+    except _Stop:
+        pass
+
+
 def refresh(state: State) -> Iterator[None]:
-    """One refresh: recover from an outage, then fold in new events for about a second."""
+    """One poll: recover from an outage, then fold in new events for about a second.
+
+    The live link asks for this only while its socket cannot connect or the API is down.
+    """
     try:
         if state.api_down or not state.workflows:
             load_page(state, state.transcript.job_id)
             if state.api_down:
                 return
         yield from _follow(state, time.monotonic() + REFRESH_SECONDS)
-        state.ticks_since_jobs += 1
-        if state.ticks_since_jobs >= JOBS_EVERY_TICKS:
-            refresh_jobs(state)
     except _Stop:
         pass
     except ApiError as exc:
         state.notice = f"The API refused to show this job: {exc.message}"
         state.transcript = Transcript()
     except Exception:
-        # E.g. a live socket cut by an API restart: calm banner now, and the next refresh
+        # E.g. a live socket cut by an API restart: calm banner now, and the next poll
         # (from the same cursor) either recovers or finds the API unreachable.
         log.exception("refreshing job %s failed", state.transcript.job_id)
         state.api_down = True
         state.api_problem = "Lost the connection to the agentjobs API. Retrying…"
-    finally:
-        # Always, even after an error: the next refresh is what brings the page back.
-        state.tick += 1
 
 
 def _follow(state: State, deadline: float) -> Iterator[None]:
@@ -227,6 +246,15 @@ def sign_in(state: State, token: str, job_id: str) -> None:
     state.needs_token = False
     load_page(state, job_id)
     state.sign_in_error = "That token was not accepted." if state.needs_token else ""
+
+
+def browser_token(state: State) -> str:
+    """The token the browser's socket sends as ``?token=``: the person's, or the UI's own.
+
+    A UI deployed for one user with ``AGENTJOBS_TOKEN`` hands that token to every page it
+    serves; whoever can open the page can act as that user through it anyway.
+    """
+    return state.token or target().token or ""
 
 
 def api_address() -> str:

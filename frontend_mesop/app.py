@@ -2,7 +2,8 @@
 
 ``create_app()`` gives the WSGI app gunicorn serves (``agentjobs ui``, or a seed-style
 ``main_2_mesop.py`` passing its own ``FastAPIProvider``). The page lives while a job runs by
-a chain of short refreshes fired by the ticker (see ``components/ticker.py`` for why).
+the live link: the browser holds the job's WebSocket and hands its events to Mesop in batches
+(see ``components/live.py`` for why and how it recovers).
 """
 
 from __future__ import annotations
@@ -10,30 +11,40 @@ from __future__ import annotations
 from typing import Literal
 
 import mesop as me
+from mesop.runtime import runtime
 
 from agentjobs.client.provider import FastAPIProvider
 from frontend_mesop import actions, connection, handlers
 from frontend_mesop import styles as st
 from frontend_mesop.components.composer import composer
 from frontend_mesop.components.header import header
+from frontend_mesop.components.live import live, socket_base
 from frontend_mesop.components.picker import picker
 from frontend_mesop.components.sidebar import job_list
 from frontend_mesop.components.signin import sign_in
-from frontend_mesop.components.ticker import ticker
 from frontend_mesop.components.transcript_view import transcript_view
 from frontend_mesop.state import State
 from frontend_mesop.transcript import is_terminal_status
 from frontend_mesop.wsgi import WSGIApp, without_external_fonts
 
 OUTAGE_RETRY_MS = 2000
-"""How often the page asks again while the API is unreachable."""
+"""How often the page asks again while the API is unreachable or has no workflows yet."""
 
 
 def create_app(provider: FastAPIProvider | None = None) -> WSGIApp:
     """The UI as a WSGI app, talking to ``provider``'s API (default: ``AGENTJOBS_API_URL``)."""
     if provider is not None:
         connection.configure(provider)
+    _allow_socket(socket_base(actions.api_address()))
     return without_external_fonts(me.create_wsgi_app())
+
+
+def _allow_socket(origin: str) -> None:
+    # Mesop's CSP lets a page connect only to its own origin; the API is another one. The
+    # policy is read for every page served, and ``me.page`` keeps a copy of it: amend that.
+    config = runtime().get_page_config(path="/")  # type: ignore[no-untyped-call]
+    assert config is not None and config.security_policy is not None
+    config.security_policy.allowed_connect_srcs[:] = [origin]
 
 
 @me.page(path="/", title="agentjobs", on_load=handlers.on_load)
@@ -51,6 +62,7 @@ def page() -> None:
             flex_direction="column",
         )
     ):
+        _live_link(state)
         if state.needs_token:
             sign_in(state.sign_in_error, actions.api_address())
             return
@@ -74,13 +86,25 @@ def page() -> None:
                         ),
                     ),
                 ):
-                    job_list(state.jobs, state.transcript.job_id)
+                    job_list(state.jobs, state.transcript)
             _main(state, narrow=narrow)
-        if _live(state):
-            # Back to back while a job streams (each refresh waits on the API itself); slower
-            # while only waiting for the API or for a worker to publish the catalog.
-            delay = 0 if _following(state) and not state.api_down else OUTAGE_RETRY_MS
-            ticker(seq=state.tick, delay_ms=delay, on_tick=handlers.on_tick)
+
+
+def _live_link(state: State) -> None:
+    # Rendered on every page, whatever it shows, so its handlers are always registered.
+    t = state.transcript
+    following = _following(state) and not state.needs_token
+    url = f"{socket_base(actions.api_address())}/jobs/{t.job_id}/ws" if following else ""
+    live(
+        socket_url=url,
+        token=actions.browser_token(state),
+        job_id=t.job_id,
+        cursor=t.cursor,
+        ack=state.ack,
+        poll_ms=OUTAGE_RETRY_MS if _waiting_for_api(state) else 0,
+        on_events=handlers.on_events,
+        on_poll=handlers.on_poll,
+    )
 
 
 def _main(state: State, *, narrow: bool) -> None:
@@ -107,7 +131,7 @@ def _main(state: State, *, narrow: bool) -> None:
         ):
             if narrow and state.show_jobs:
                 with me.box(style=st.card(narrow=True)):
-                    job_list(state.jobs, state.transcript.job_id)
+                    job_list(state.jobs, state.transcript)
             t = state.transcript
             if t.job_id:
                 transcript_view(t, state.expanded, narrow=narrow)
@@ -151,6 +175,6 @@ def _following(state: State) -> bool:
     return bool(t.job_id) and not is_terminal_status(t.status)
 
 
-def _live(state: State) -> bool:
-    """Whether the page needs refreshes: a job still running, or an API to wait for."""
-    return _following(state) or state.api_down or not state.workflows
+def _waiting_for_api(state: State) -> bool:
+    """Whether the page must poll: the API is down, or no worker has published a catalog."""
+    return not state.needs_token and (state.api_down or not state.workflows)

@@ -34,10 +34,21 @@ def on_load(_e: me.LoadEvent) -> None:
     actions.load_page(state, me.query_params.get(JOB_PARAM, ""))
 
 
-def on_tick(_e: me.WebEvent) -> Iterator[None]:
-    """One refresh of the attached job (the ticker fires the next one)."""
-    yield from actions.refresh(me.state(State))
-    # Mesop renders only on a yield: this last one carries the new tick to the ticker.
+def on_events(e: me.WebEvent) -> None:
+    """Fold a batch of events the browser's socket received (see ``components/live.py``)."""
+    state = me.state(State)
+    value = e.value
+    state.ack = max(state.ack, int(value.get("seq", 0)))
+    events = [str(raw) for raw in value.get("events", [])]
+    actions.apply_batch(state, str(value.get("job", "")), str(value.get("after", "0")), events)
+
+
+def on_poll(e: me.WebEvent) -> Iterator[None]:
+    """Poll the API from the server while the browser's socket cannot connect."""
+    state = me.state(State)
+    state.ack = max(state.ack, int(e.value.get("seq", 0)))
+    yield from actions.refresh(state)
+    # Mesop renders only on a yield: this last one carries what the poll found.
     yield
 
 

@@ -1,8 +1,8 @@
 """Serving the UI under gunicorn in-process, as ``agentjobs ui`` does.
 
-The threaded worker (``gthread``) lets one process serve many pages at once: each page's
-refreshes hold a request for about a second (see ``components/ticker.py``), and with the
-default sync worker every other page would wait behind it.
+The threaded worker (``gthread``) lets one process serve many pages at once: a page whose
+browser cannot open the job's socket polls through requests held for about a second (see
+``components/live.py``), and with the default sync worker every other page would wait.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def serve(host: str = "127.0.0.1", port: int = 8888, workers: int = 1, threads: 
             "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
-            # A refresh takes about a second and attaching to a long log a few: well inside.
+            # A poll takes about a second and attaching to a long log a few: well inside.
             "timeout": 60,
             "graceful_timeout": 5,
             "accesslog": None,

@@ -63,6 +63,5 @@ class State:
     show_jobs: bool = False
     """Whether the job list is open in a narrow window (it is always shown in a wide one)."""
 
-    tick: int = 0
-    """Bumped after each refresh; the ticker fires the next refresh when it changes."""
-    ticks_since_jobs: int = 0
+    ack: int = 0
+    """The last batch or poll of the live link this page applied (it sends the next then)."""

@@ -7,10 +7,11 @@ import mesop as me
 from frontend_mesop import handlers
 from frontend_mesop import styles as st
 from frontend_mesop.state import JobRow
+from frontend_mesop.transcript import Transcript
 
 
-def job_list(jobs: list[JobRow], current: str) -> None:
-    """Newest first; the attached job is highlighted."""
+def job_list(jobs: list[JobRow], attached: Transcript) -> None:
+    """Newest first; the attached job is highlighted and shows the header's status."""
     with me.box(classes="aj-jobs", style=me.Style(display="flex", flex_direction="column", gap=6)):
         me.text(
             "Your jobs", style=me.Style(font_weight=700, color=st.INK, margin=me.Margin(bottom=4))
@@ -18,7 +19,11 @@ def job_list(jobs: list[JobRow], current: str) -> None:
         if not jobs:
             me.text("None yet.", style=me.Style(color=st.MUTED, font_size=13))
         for job in jobs:
-            _row(job, job.job_id == current)
+            here = job.job_id == attached.job_id
+            if here and attached.status:
+                # The list is fetched now and then; the transcript is live: one status for both.
+                job = JobRow(job.job_id, job.workflow, attached.status, job.created)
+            _row(job, here)
 
 
 def _row(job: JobRow, here: bool) -> None:

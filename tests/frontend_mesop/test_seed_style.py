@@ -96,6 +96,6 @@ def test_the_seed_commands_serve_the_learning_chat(
         senders = {s.strip() for s in page.locator(".aj-message .aj-sender").all_inner_texts()}
         assert {"Student", "Teacher"} <= senders
 
-    # The live page ran from the app's folder: its timer script came from the package.
-    assert any("ticker.js" in url for url in requested)
+    # The live page ran from the app's folder: its live-link script came from the package.
+    assert any("live.js" in url for url in requested)
     assert [url for url in requested if not url.startswith(ui_url)] == []
