@@ -13,7 +13,7 @@ import inspect
 import random as _random
 import typing
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar
@@ -157,8 +157,10 @@ class JobUI:
         suggestions: Sequence[str] = (),
         password: bool = False,
         timeout: float | None = None,
+        on_asked: Callable[[], object] | None = None,
     ) -> str:
-        """Ask the human for a typed answer and wait for it."""
+        """Ask the human for a typed answer and wait for it (``on_asked`` is called once the
+        question is logged, before the wait: the agentchat bridge keeps its order with it)."""
         request = TextInput(
             job_id=self.job_id,
             request_id=self._next_request_id(prompt),
@@ -167,7 +169,7 @@ class JobUI:
             suggestions=list(suggestions),
             password=password,
         )
-        answer = await self._ask(request, timeout)
+        answer = await self._ask(request, timeout, on_asked)
         return answer if isinstance(answer, str) else ", ".join(answer)
 
     async def multiple_choice(
@@ -196,11 +198,14 @@ class JobUI:
         )
         return await self._ask(request, timeout)
 
-    async def run_team(self, team: Team, task: str) -> TaskResult:
-        """Run an autogen-agentchat team, relaying every message, tool call and chunk."""
+    async def run_team(
+        self, team: Team, task: str, *, prompts: Mapping[str, str] | None = None
+    ) -> TaskResult:
+        """Run an autogen-agentchat team, relaying all it does; its ``UserProxyAgent``s ask the
+        job's human (``prompts``: a question per proxy name, see ``agentchat.bridge``)."""
         from agentjobs.agentchat.bridge import run_team
 
-        return await run_team(self, team, task)
+        return await run_team(self, team, task, prompts=prompts)
 
     async def run_agent(self, agent: ChatAgent, task: str) -> TaskResult:
         """Run one autogen-agentchat agent, relaying everything it produces."""
@@ -267,9 +272,16 @@ class JobUI:
         self._asks += 1
         return uuid.uuid5(_REQUEST_NAMESPACE, f"{self.job_id}/{self._asks}/{prompt}").hex
 
-    async def _ask(self, request: TextInput | MultipleChoice, timeout: float | None) -> AnswerValue:
+    async def _ask(
+        self,
+        request: TextInput | MultipleChoice,
+        timeout: float | None,
+        on_asked: Callable[[], object] | None = None,
+    ) -> AnswerValue:
         await self.journal.flush()
         await self._sink.emit(request, "request")
+        if on_asked is not None:
+            on_asked()
         recorded = self.journal.take("answer", request.request_id)
         if recorded is not None:
             answer: AnswerValue = recorded.value

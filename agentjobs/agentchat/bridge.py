@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 
 from autogen_agentchat.agents import UserProxyAgent
-from autogen_agentchat.agents._user_proxy_agent import cancellable_input
 from autogen_agentchat.base import ChatAgent, TaskResult, Team
 from autogen_agentchat.messages import (
     BaseAgentEvent,
@@ -20,12 +19,10 @@ from autogen_agentchat.messages import (
 )
 from autogen_core import CancellationToken
 
+from agentjobs.agentchat.asking import HumanTurns, InputFunc
 from agentjobs.ui import JobUI
 
 __all__ = ["InputFunc", "input_func_for", "run_agent", "run_team"]
-
-InputFunc = Callable[[str, CancellationToken | None], Awaitable[str]]
-"""The async ``input_func`` signature ``UserProxyAgent`` accepts."""
 
 _Item = BaseAgentEvent | BaseChatMessage | TaskResult
 _Runner = Team | ChatAgent
@@ -34,8 +31,9 @@ _Runner = Team | ChatAgent
 def input_func_for(ui: JobUI, sender: str) -> InputFunc:
     """An ``input_func`` for ``UserProxyAgent`` that asks the job's human through ``ui``.
 
-    The wait is linked to the agent's cancellation token: without that, cancelling a team
-    blocked on a human never finishes.
+    On its own it asks at once with the agent's prompt; ``run_team`` and ``run_agent`` install
+    their own, which keep the transcript's order. The wait is linked to the agent's
+    cancellation token: without that, cancelling a team blocked on a human never finishes.
     """
 
     async def ask(prompt: str, cancellation_token: CancellationToken | None) -> str:
@@ -49,22 +47,33 @@ def input_func_for(ui: JobUI, sender: str) -> InputFunc:
     return ask
 
 
-async def run_team(ui: JobUI, team: Team, task: str) -> TaskResult:
+async def run_team(
+    ui: JobUI, team: Team, task: str, *, prompts: Mapping[str, str] | None = None
+) -> TaskResult:
     """Run ``team`` on ``task``, relaying its messages, tool calls and chunks; return its result.
 
     Every ``UserProxyAgent`` in the team that still reads the console asks through ``ui``
-    instead. Cancelling the calling task cancels the team and waits for it to stop.
+    instead: after everything the team said before its turn, with the question from
+    ``prompts`` (by the proxy's name) or else the last line of the message it answers. Its
+    answer shows once, as the request's ``input_received``. Cancelling the calling task
+    cancels the team and waits for it to stop.
     """
+    token = CancellationToken()
+    turns = HumanTurns(ui, token, task=task, prompts=prompts or {})
     for agent in _user_proxies(team):
-        _ask_through(ui, agent)
-    return await _run(ui, team, task)
+        turns.take_over(agent)
+    return await _run(ui, team, task, turns, token)
 
 
-async def run_agent(ui: JobUI, agent: ChatAgent, task: str) -> TaskResult:
-    """Run one agent on ``task`` like ``run_team`` does a team."""
+async def run_agent(
+    ui: JobUI, agent: ChatAgent, task: str, *, prompts: Mapping[str, str] | None = None
+) -> TaskResult:
+    """Run one agent on ``task`` like ``run_team`` does a team (a lone proxy is asked ``task``)."""
+    token = CancellationToken()
+    turns = HumanTurns(ui, token, task=task, prompts=prompts or {})
     if isinstance(agent, UserProxyAgent):
-        _ask_through(ui, agent)
-    return await _run(ui, agent, task)
+        turns.take_over(agent)
+    return await _run(ui, agent, task, turns, token)
 
 
 def _user_proxies(team: Team) -> Iterator[UserProxyAgent]:
@@ -77,18 +86,13 @@ def _user_proxies(team: Team) -> Iterator[UserProxyAgent]:
             yield from _user_proxies(participant)
 
 
-def _ask_through(ui: JobUI, agent: UserProxyAgent) -> None:
-    # A worker has no console, so the defaults (``input``, ``cancellable_input``) can only hang;
-    # an input function the author chose (an auto-approver, say) is left alone.
-    if agent.input_func in (input, cancellable_input):
-        agent.input_func = input_func_for(ui, agent.name)
-        agent._is_async = True
-
-
-async def _run(ui: JobUI, runner: _Runner, task: str) -> TaskResult:
-    token = CancellationToken()
+async def _run(
+    ui: JobUI, runner: _Runner, task: str, turns: HumanTurns, token: CancellationToken
+) -> TaskResult:
     stream = runner.run_stream(task=task, cancellation_token=token, output_task_messages=False)
-    relay = asyncio.ensure_future(_relay(ui, stream, token))
+    # A lone agent runs only as far as the relay reads; a team runs on by itself.
+    pulled = not isinstance(runner, Team)
+    relay = asyncio.ensure_future(_relay(ui, stream, token, turns, pulled))
     try:
         # Shielded so a cancel reaches the team through its token: cancelling the generator
         # directly would run its cleanup, which waits for a runtime still blocked on a human.
@@ -102,14 +106,18 @@ async def _run(ui: JobUI, runner: _Runner, task: str) -> TaskResult:
 
 
 async def _relay(
-    ui: JobUI, stream: AsyncGenerator[_Item, None], token: CancellationToken
+    ui: JobUI,
+    stream: AsyncGenerator[_Item, None],
+    token: CancellationToken,
+    turns: HumanTurns,
+    pulled: bool,
 ) -> TaskResult:
     result: TaskResult | None = None
     try:
         async for item in stream:
             if isinstance(item, TaskResult):
                 result = item
-            else:
+            elif await turns.relayed(item, pulled=pulled):
                 await _show(ui, item)
     except BaseException:
         # Closing the stream waits for the team to go idle, so stop the team first. Whatever
@@ -148,5 +156,5 @@ async def _show(ui: JobUI, item: BaseAgentEvent | BaseChatMessage) -> None:
                 is_error=bool(outcome.is_error),
             )
     # Everything else is bookkeeping or private reasoning: UserInputRequestedEvent (the
-    # request was already shown by the input function), ThoughtEvent, selector and memory
-    # events. Showing thoughts as messages would put words in an agent's mouth.
+    # input function shows the request), ThoughtEvent, selector and memory events. Showing
+    # thoughts as messages would put words in an agent's mouth.

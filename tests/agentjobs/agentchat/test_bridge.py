@@ -109,11 +109,13 @@ async def test_user_proxy_in_a_team_asks_the_job_human() -> None:
     sink = MemorySink([answer])
     result = await bridge.run_team(memory_ui(sink), _team_with_human(), "Say hello.")
 
-    assert sink.types == ["text_message", "text_input", "input_received", "text_message"]
-    assert [request.sender for request in seen] == ["Human"]
-    assert seen[0].prompt
+    # The answer shows once, as the request's input_received (not again as Human's message).
+    assert sink.types == ["text_message", "text_input", "input_received"]
+    assert [(r.sender, r.prompt) for r in seen] == [("Human", "Hello, human.")]
     said = [(m.sender, m.content) for m in sink.of_type("text_message")]
-    assert said == [("Assistant", "Hello, human."), ("Human", "Hello back!")]
+    assert said == [("Assistant", "Hello, human.")]
+    assert sink.of_type("input_received")[0].value == "Hello back!"
+    assert result.messages[-1].to_text() == "Hello back!"
     assert result.stop_reason is not None
     assert "Maximum number of messages" in result.stop_reason
 
@@ -122,7 +124,10 @@ async def test_run_agent_on_a_user_proxy_asks_the_job_human() -> None:
     sink = MemorySink(["fine, thanks"])
     result = await bridge.run_agent(memory_ui(sink), UserProxyAgent("Visitor"), "How are you?")
 
-    assert [r.sender for r in sink.of_type("text_input")] == ["Visitor"]
+    assert [(r.sender, r.prompt) for r in sink.of_type("text_input")] == [
+        ("Visitor", "How are you?")
+    ]
+    assert sink.types == ["text_input", "input_received"]
     assert result.messages[-1].to_text() == "fine, thanks"
 
 
