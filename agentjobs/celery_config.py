@@ -29,9 +29,25 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         "task_send_sent_event": True,
         "worker_send_task_events": True,
         "broker_connection_retry_on_startup": True,
-        "task_routes": {keys.RUN_WORKFLOW_TASK: {"queue": "agentjobs"}},
-        "task_default_queue": "agentjobs",
+        # Run tasks name their workflow's queue when sent (run_task_options); this route is
+        # only for a run task sent without one.
+        "task_routes": {keys.RUN_WORKFLOW_TASK: {"queue": keys.CELERY_QUEUE}},
+        "task_default_queue": keys.CELERY_QUEUE,
         "result_extended": True,
+    }
+
+
+def run_task_options(job_id: str, workflow: str) -> dict[str, Any]:
+    """The ``send_task`` arguments of a job's run task (after the task name), for every sender.
+
+    The task goes to the workflow's own queue, so only a worker serving the workflow takes it;
+    its Celery id is the job id; Flower and Celery's logs show it as ``run_workflow:<workflow>``.
+    """
+    return {
+        "args": [job_id, workflow],
+        "task_id": job_id,
+        "queue": keys.workflow_queue(workflow),
+        "shadow": keys.run_task_label(workflow),
     }
 
 

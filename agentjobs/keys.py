@@ -11,7 +11,8 @@ RUN_WORKFLOW_TASK = "agentjobs.run_workflow"
 """The one Celery task; the API sends it by this name and never imports worker code."""
 
 WORKFLOWS = f"{PREFIX}:workflows"
-"""Hash: workflow name -> catalog entry JSON, published by workers."""
+"""Hash: workflow name -> catalog entry JSON (with its params schema) of every workflow a worker
+ever published; which workers serve it now is in ``workflow_workers(name)``."""
 WORKERS = f"{PREFIX}:workers"
 """Hash: worker name -> last heartbeat (epoch seconds)."""
 HEALTH_PROBE = f"{PREFIX}:health-probe"
@@ -21,13 +22,38 @@ INPUT_DEADLINES = f"{PREFIX}:input-deadlines"
 LEASES = f"{PREFIX}:leases"
 """Sorted set: running job id -> its lease deadline (ms, Redis clock); the reaper's index."""
 CELERY_QUEUE = "agentjobs"
-"""The Celery queue of run tasks; with the Redis broker, a list of that name holds the backlog."""
+"""The default Celery queue every worker consumes (tasks sent without a route; run tasks sent
+there by an older API are forwarded to their workflow's queue). With the Redis broker a queue's
+backlog is a list of the queue's name."""
+WORKFLOW_QUEUE_PREFIX = f"{PREFIX}.wf."
+"""Run tasks go to ``agentjobs.wf.<workflow>``, consumed only by workers serving that workflow."""
+SENDING = f"{PREFIX}:sending"
+"""Sorted set: id of a created job whose task may not have reached the broker yet -> when the
+reaper sends it again (epoch ms, Redis clock); removed once the broker took the task."""
 CELERY_UNACKED = "unacked"
 """kombu's hash (Redis transport): delivery tag -> ``[message, exchange, routing_key]`` of every
 message delivered to a worker and not acked yet (for run tasks: reserved, not started)."""
 METRICS = f"{PREFIX}:metrics"
 """Hash: deployment-wide job metrics, added to by the scripts that end jobs, read by
 the API's ``/metrics`` (``agentjobs.job_metrics``)."""
+
+
+def workflow_queue(workflow: str) -> str:
+    """The Celery queue of one workflow's run tasks.
+
+    Versions (planned) will be a suffix of this name, ``agentjobs.wf.<workflow>@<version>``.
+    """
+    return f"{WORKFLOW_QUEUE_PREFIX}{workflow}"
+
+
+def run_task_label(workflow: str) -> str:
+    """The name a run task shows in Flower and Celery's logs (Celery's ``shadow``)."""
+    return f"{RUN_WORKFLOW_TASK}:{workflow}"
+
+
+def workflow_workers(workflow: str) -> str:
+    """Sorted set: worker name -> its last heartbeat (epoch seconds) while serving ``workflow``."""
+    return f"{PREFIX}:workflow:{workflow}:workers"
 
 
 def job(job_id: str) -> str:

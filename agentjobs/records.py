@@ -36,6 +36,7 @@ def record_from_hash(raw: dict[str, str]) -> JobRecord:
         attempt=int(raw.get("attempt", "0")),
         pending=_PENDING_ADAPTER.validate_json(pending) if pending else None,
         suspended=raw.get("suspended") == "1",
+        waiting_for_worker=raw.get("waiting_for_worker") == "1",
         result=json.loads(raw["result"]) if "result" in raw else None,
         error=raw.get("error"),
         reason=raw.get("reason"),  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from backend.params import params_errors
 from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
 from backend.store import TooManyActiveJobs
+
+log = logging.getLogger(__name__)
 
 
 class StartRefused(Exception):
@@ -67,9 +70,10 @@ async def check_create_rate(services: Services, user: str, *, take: bool) -> Non
 async def check_start(services: Services, workflow: str, params: dict[str, Any]) -> WorkflowInfo:
     """The workflow's catalog entry, once ``params`` fit it; raises ``StartRefused`` otherwise.
 
-    404 unknown workflow, 413 params too large, 422 params failing the workflow's schema.
+    404 unknown workflow (never published, or forgotten: ``backend.catalog``), 413 params too
+    large, 422 params failing the workflow's schema. A workflow no live worker serves is fine.
     """
-    info = await services.store.workflow(workflow)
+    info = await services.store.workflow(workflow, services.settings.worker_seen_seconds)
     if info is None:
         raise StartRefused(404, f"unknown workflow {workflow!r}")
     limit = services.settings.max_params_bytes
@@ -87,15 +91,17 @@ async def start_job(
     """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
 
     Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
-    ``Retry-After``) or cap of active jobs, 503 when the task could not be queued (the job is
-    then cancelled, never left queued).
+    ``Retry-After``) or cap of active jobs. A task the broker refused is sent again by the
+    reaper (``agentjobs.scripts.resend``): the job is accepted either way.
     """
     info = await check_start(services, workflow, params)
     await check_create_rate(services, user, take=True)
     job_id = uuid.uuid4().hex
     limit = services.settings.max_active_jobs_per_user
     try:
-        await services.store.create(job_id, workflow, params, user, max_active=limit)
+        await services.store.create(
+            job_id, workflow, params, user, max_active=limit, waiting_for_worker=not info.available
+        )
     except TooManyActiveJobs as exc:
         raise StartRefused(
             429,
@@ -105,7 +111,8 @@ async def start_job(
     try:
         await services.queue.enqueue(job_id, workflow)
     except ENQUEUE_ERRORS as exc:
-        await services.store.cancel(job_id, by="system")
-        raise StartRefused(503, f"the job could not be queued: {exc}") from exc
+        log.warning("job %s: the broker refused its task (%r); the reaper resends it", job_id, exc)
+    else:
+        await services.store.sent(job_id)
     metrics.job_started(workflow)
     return job_id, info

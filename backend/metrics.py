@@ -70,25 +70,37 @@ class _Snapshot(Collector):
         return self.metrics
 
 
-async def queue_length(broker: Redis) -> int:
-    """Run tasks no worker has started: on the Celery queue, or fetched by a worker (prefetched).
+async def queue_length(broker: Redis, redis: Redis) -> int:
+    """Run tasks no worker has started: on a Celery queue, or fetched by a worker (prefetched).
 
-    kombu's Redis transport keeps each delivered, unacked message in its ``unacked`` hash as
+    The queues are the default one and one per workflow ever published (``redis`` is the job
+    store, which keeps the catalog; ``broker`` the Celery broker). kombu's Redis transport
+    keeps each delivered, unacked message in its ``unacked`` hash as
     ``[message, exchange, routing_key]``; with early acks that is exactly the tasks reserved
     for busy slots (and a dead worker's, until they are restored to the queue).
     """
+    workflows = cast(list[str], await redis.hkeys(keys.WORKFLOWS))
+    queues = [keys.CELERY_QUEUE, *(keys.workflow_queue(name) for name in workflows)]
     async with broker.pipeline(transaction=False) as pipe:
-        pipe.llen(keys.CELERY_QUEUE)
+        for queue in queues:
+            pipe.llen(queue)
         pipe.hvals(keys.CELERY_UNACKED)
-        waiting, unacked = await pipe.execute()
+        *waiting, unacked = await pipe.execute()
     reserved = 0
     for raw in unacked:
         try:
             routing_key = json.loads(raw)[2]
         except (ValueError, IndexError, TypeError):
             continue  # not a kombu entry: not ours to count
-        reserved += routing_key == keys.CELERY_QUEUE
-    return int(waiting) + reserved
+        reserved += _is_ours(routing_key)
+    return sum(int(length) for length in waiting) + reserved
+
+
+def _is_ours(routing_key: object) -> bool:
+    """Whether a kombu routing key is one of agentjobs' queues (by name: the queue's own)."""
+    return isinstance(routing_key, str) and (
+        routing_key == keys.CELERY_QUEUE or routing_key.startswith(keys.WORKFLOW_QUEUE_PREFIX)
+    )
 
 
 async def _redis_facts(redis: Redis, broker: Redis) -> list[Metric]:
@@ -96,7 +108,7 @@ async def _redis_facts(redis: Redis, broker: Redis) -> list[Metric]:
         "agentjobs_queue_length",
         "Run tasks no worker has started: waiting in the Celery queue or reserved by a worker",
     )
-    queued.add_metric([], float(await queue_length(broker)))
+    queued.add_metric([], float(await queue_length(broker, redis)))
     raw = cast(dict[str, str], await redis.hgetall(keys.METRICS))
     return [queued, *job_metrics.families(raw)]
 

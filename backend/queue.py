@@ -10,7 +10,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from agentjobs import keys
-from agentjobs.celery_config import celery_config
+from agentjobs.celery_config import celery_config, run_task_options
 from agentjobs.settings import RedisSettings
 
 ENQUEUE_ERRORS = (CeleryError, KombuError, RedisError, OSError)
@@ -18,7 +18,7 @@ ENQUEUE_ERRORS = (CeleryError, KombuError, RedisError, OSError)
 
 
 class JobQueue:
-    """Enqueues one ``agentjobs.run_workflow`` task per job."""
+    """Enqueues one ``agentjobs.run_workflow`` task per job, on its workflow's queue."""
 
     def __init__(self, settings: RedisSettings) -> None:
         self.celery = Celery("agentjobs-api")
@@ -28,13 +28,10 @@ class JobQueue:
         self.celery.conf.update(celery_config(settings), result_backend=None)
 
     async def enqueue(self, job_id: str, workflow: str) -> None:
-        """Put the job's task on the queue; the Celery task id is the job id."""
+        """Put the job's task on its workflow's queue; the Celery task id is the job id."""
         # send_task blocks on the broker connection: keep it off the event loop.
         await asyncio.to_thread(
-            self.celery.send_task,
-            keys.RUN_WORKFLOW_TASK,
-            args=[job_id, workflow],
-            task_id=job_id,
+            self.celery.send_task, keys.RUN_WORKFLOW_TASK, **run_task_options(job_id, workflow)
         )
 
     def close(self) -> None:

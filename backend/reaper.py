@@ -2,7 +2,8 @@
 
 A job whose worker stopped renewing its lease fails with ``worker_lost`` (or, under the
 ``resume`` policy, is requeued and replayed); a suspended job whose question timed out fails
-with ``input_timeout``.
+with ``input_timeout``; a new job whose task never reached the broker (the API died before
+sending it, or the broker refused it) is sent again.
 
 Every API process runs one; the reap script re-checks each job atomically, so several reapers
 never fail a job twice, and a job whose lease was renewed meanwhile is left alone.
@@ -21,6 +22,8 @@ from agentjobs import keys, scripts
 from agentjobs.job_metrics import end_increments
 from agentjobs.protocol import FailureReason, JobStatus, WorkflowFailed
 from agentjobs.records import record_from_hash
+from agentjobs.scripts import resend
+from backend.queue import ENQUEUE_ERRORS
 from backend.settings import ApiSettings
 from backend.store import Requeue, hand_back
 
@@ -62,6 +65,7 @@ class Reaper:
             )
             if expired.outcome is scripts.Expiry.EXPIRED:
                 failed.append(job_id)
+        await self._send_unsent()
         if self._troubled:
             self._troubled, self._recovered_ms = False, now_ms
         if self._recovered_ms is not None:
@@ -87,6 +91,20 @@ class Reaper:
                 log.warning("job %s failed: worker lost", job_id)
                 failed.append(job_id)
         return failed
+
+    async def _send_unsent(self) -> None:
+        """Send again the tasks of new jobs the broker never took (see ``scripts.resend``)."""
+        if self._requeue is None:
+            return
+        check_ms = int(self.settings.requeue_check_seconds * 1000)
+        for job_id, workflow in await resend.claim_unsent(self.redis, next_check_ms=check_ms):
+            try:
+                await self._requeue(job_id, workflow)
+            except ENQUEUE_ERRORS:
+                log.warning("job %s: its task could not be sent again; will retry", job_id)
+                continue
+            await resend.sent(self.redis, job_id)
+            log.warning("job %s: its task never reached the queue; sent it again", job_id)
 
     async def _due(self, index: str, now_ms: int) -> list[str]:
         return cast(list[str], await self.redis.zrangebyscore(index, "-inf", now_ms))

@@ -23,13 +23,15 @@ from agentjobs.protocol import (
     JobQueued,
     JobRecord,
     JobStatus,
+    Progress,
     WorkflowCancelled,
     WorkflowInfo,
     utcnow,
 )
 from agentjobs.records import record_from_hash
+from agentjobs.scripts import resend
 from agentjobs.settings import RedisSettings
-from backend import event_log
+from backend import catalog, event_log
 from backend.event_log import CursorTooOld as CursorTooOld
 from backend.event_log import StoredEvent as StoredEvent
 from backend.queue import ENQUEUE_ERRORS
@@ -112,14 +114,22 @@ class JobStore:
         user: str,
         *,
         max_active: int = 0,
+        waiting_for_worker: bool = False,
     ) -> str:
         """Write the record and the ``job_queued`` event; returns the event's cursor.
 
         Raises ``TooManyActiveJobs`` when ``user`` already has ``max_active`` (> 0) active jobs;
-        the count and the write are one atomic step.
+        the count and the write are one atomic step. ``waiting_for_worker``: no live worker
+        serves ``workflow``; the record and a ``progress`` event say so. Call ``sent`` once the
+        broker took the job's task, or the reaper sends it again.
         """
         now = utcnow()
         event = JobQueued(job_id=job_id, workflow=workflow, params=params, ts=now)
+        waiting = (
+            Progress(job_id=job_id, content=catalog.waiting_message(workflow), ts=now)
+            if waiting_for_worker
+            else None
+        )
         fields = {
             "job_id": job_id,
             "workflow": workflow,
@@ -128,7 +138,7 @@ class JobStore:
             "status": JobStatus.QUEUED.value,
             "created_at": now.isoformat(),
             "attempt": "0",
-        }
+        } | ({"waiting_for_worker": "1"} if waiting_for_worker else {})
         result = await scripts.create(
             self.redis,
             job_id=job_id,
@@ -138,12 +148,18 @@ class JobStore:
             max_active=max_active,
             maxlen=self.settings.event_log_maxlen,
             retention_seconds=self.settings.retention_seconds,
+            send_check_ms=self._requeue_check_ms,
+            waiting=waiting,
         )
         if result.outcome is scripts.Creation.TOO_MANY:
             raise TooManyActiveJobs(result.active, max_active)
         if result.outcome is not scripts.Creation.CREATED:
             raise RuntimeError(f"job {job_id} already exists")
         return result.cursor
+
+    async def sent(self, job_id: str) -> None:
+        """The broker took the new job's task: it no longer needs the reaper's re-send."""
+        await resend.sent(self.redis, job_id)
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None when there is no such job."""
@@ -266,15 +282,15 @@ class JobStore:
             return DeleteOutcome.UNFINISHED
         return DeleteOutcome.MISSING
 
-    async def catalog(self) -> list[WorkflowInfo]:
-        """The workflows published by workers, sorted by name."""
-        raw = cast(dict[str, str], await self.redis.hgetall(keys.WORKFLOWS))
-        return [WorkflowInfo.model_validate_json(raw[name]) for name in sorted(raw)]
+    async def catalog(self, seen_within: float = 60.0) -> list[WorkflowInfo]:
+        """Every workflow published and not forgotten, sorted by name, with its live workers
+        (heartbeat within ``seen_within`` seconds); see ``backend.catalog``."""
+        return await catalog.read_catalog(self.redis, seen_within)
 
-    async def workflow(self, name: str) -> WorkflowInfo | None:
-        """One catalog entry, or None when no worker published ``name``."""
-        raw = cast(str | None, await self.redis.hget(keys.WORKFLOWS, name))
-        return WorkflowInfo.model_validate_json(raw) if raw else None
+    async def workflow(self, name: str, seen_within: float = 60.0) -> WorkflowInfo | None:
+        """One catalog entry with its live workers, or None when ``name`` was never published
+        (or no worker served it for ``backend.catalog.FORGET_SECONDS``)."""
+        return await catalog.read_workflow(self.redis, name, seen_within)
 
     async def workers_seen(self, since: float) -> list[str]:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""

@@ -1,7 +1,9 @@
 """Worker start and stop: a heartbeat for ``/health`` that also (re)publishes the catalog.
 
 The catalog goes out with every heartbeat, not only at start: a Redis that restarted empty (or
-was flushed) has it back within one heartbeat, with no worker restart.
+was flushed) has it back within one heartbeat, with no worker restart. Each beat also records
+this worker, with the time, under every workflow it serves (``keys.workflow_workers``): the API
+counts a workflow's live workers from that, and a clean stop removes the worker at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from worker.shutdown import begin_shutdown
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
+FORGET_WORKERS = 24 * 3600.0
+"""Seconds after which a worker's entry under a workflow is removed by the others' beats."""
 
 
 def catalog_entries() -> dict[str, str]:
@@ -31,12 +35,25 @@ def catalog_entries() -> dict[str, str]:
     return {wf.name: wf.info().model_dump_json() for wf in registry}
 
 
-def beat(client: redis.Redis, name: str, catalog: dict[str, str]) -> None:
+def beat(client: redis.Redis, name: str, catalog: dict[str, str], now: float | None = None) -> None:
     """One heartbeat: this worker's time and the catalog, in one round trip."""
+    now = time.time() if now is None else now
     with client.pipeline(transaction=False) as pipe:
-        pipe.hset(keys.WORKERS, name, str(time.time()))
+        pipe.hset(keys.WORKERS, name, str(now))
         for workflow, entry in catalog.items():
             pipe.hset(keys.WORKFLOWS, workflow, entry)
+            pipe.zadd(keys.workflow_workers(workflow), {name: now})
+            # Workers that died without a clean stop (a new name at every start) fall out.
+            pipe.zremrangebyscore(keys.workflow_workers(workflow), "-inf", now - FORGET_WORKERS)
+        pipe.execute()
+
+
+def leave(client: redis.Redis, name: str, catalog: dict[str, str]) -> None:
+    """This worker stops: it serves nothing from now on (``/health``, ``GET /workflows``)."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.hdel(keys.WORKERS, name)
+        for workflow in catalog:
+            pipe.zrem(keys.workflow_workers(workflow), name)
         pipe.execute()
 
 
@@ -47,7 +64,30 @@ def _heartbeat(client: redis.Redis, name: str, catalog: dict[str, str], every: f
         except redis.RedisError:
             log.warning("heartbeat: Redis unreachable", exc_info=True)
         _stop.wait(every)
-    client.hdel(keys.WORKERS, name)
+
+
+class _Published:
+    """What this process published, so that stopping can take it back."""
+
+    client: redis.Redis | None = None
+    name = ""
+    catalog: dict[str, str] = {}
+    thread: threading.Thread | None = None
+
+
+def _stop_serving() -> None:
+    """End the heartbeat, then remove this worker from ``/health`` and the catalog at once
+    (not a live window later). Runs once; called again it does nothing."""
+    _stop.set()
+    published, _Published.client = _Published.client, None
+    if published is None:
+        return
+    if _Published.thread is not None:
+        _Published.thread.join(timeout=5)  # no beat may land after the removal
+    try:
+        leave(published, _Published.name, _Published.catalog)
+    except redis.RedisError:
+        log.warning("could not remove this worker from the catalog; it ages out", exc_info=True)
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
@@ -60,21 +100,26 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     beat(client, name, catalog)
     log.info("published %d workflows from %s", len(catalog), settings.workflows)
     freeze_startup_objects()  # the workflows and their frameworks are imported by now
-    threading.Thread(
+    thread = threading.Thread(
         target=_heartbeat,
         args=(client, name, catalog, settings.heartbeat_seconds),
         name="agentjobs-heartbeat",
         daemon=True,
-    ).start()
+    )
+    _Published.client, _Published.name, _Published.catalog = client, name, catalog
+    _Published.thread = thread
+    thread.start()
 
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]
 def on_worker_shutdown(**_: Any) -> None:
-    """Stop the heartbeat so ``/health`` stops listing this worker."""
-    _stop.set()
+    """Stop the heartbeat so ``/health`` stops listing this worker (if not done already)."""
+    _stop_serving()
 
 
 @worker_shutting_down.connect  # type: ignore[untyped-decorator]
 def on_worker_shutting_down(**_: Any) -> None:
-    """Give running jobs their grace period, then fail what is left with ``shutdown``."""
+    """Leave the catalog (no new job comes here), give running jobs their grace period, then
+    fail what is left with ``shutdown``."""
+    _stop_serving()
     begin_shutdown(get_worker_settings().shutdown_grace_seconds)

@@ -12,6 +12,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from agentjobs import keys
+from agentjobs.celery_config import run_task_options
 from agentjobs.logging_setup import bind_job
 from agentjobs.workflows import load_registry
 from worker.app import app, settings
@@ -36,6 +37,11 @@ def runner_for(worker_name: str) -> JobRunner:
     return JobRunner(load_registry(settings.workflows), settings, worker_name)
 
 
+def send_again(task: Task, job_id: str, workflow: str) -> None:
+    """Put the job's run task on its workflow's queue (the message in hand is acked already)."""
+    task.app.send_task(keys.RUN_WORKFLOW_TASK, **run_task_options(job_id, workflow))
+
+
 @app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
@@ -53,9 +59,20 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         # Delivered while the worker shuts down (a fetch already in flight): the message is
         # acked, so put the job back on the queue for another worker rather than lose it.
         log.info("job %s arrived during shutdown; requeued", job_id)
-        self.app.send_task(keys.RUN_WORKFLOW_TASK, args=[job_id, workflow], task_id=job_id)
+        send_again(self, job_id, workflow)
         raise Ignore()
     runner = runner_for(self.request.hostname or "worker")
+    arrived_on = (self.request.delivery_info or {}).get("routing_key")
+    own_queue = keys.workflow_queue(workflow)
+    if runner.registry.get(workflow) is None and arrived_on != own_queue:
+        # Not ours, and not on its workflow's queue (sent to the default queue by an older API):
+        # forward it where a worker serving it will take it. One that came on its own queue
+        # (a worker started with the wrong queues) fails in the runner as unknown_workflow.
+        log.warning(
+            "job %s of %r came on %s; forwarded to %s", job_id, workflow, arrived_on, own_queue
+        )
+        send_again(self, job_id, workflow)
+        raise Ignore()
     outcome = thread_loop(settings).run(
         lambda redis: runner.run(redis, job_id, workflow, mirror_state)
     )

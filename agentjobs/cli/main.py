@@ -82,17 +82,24 @@ def worker(
         str | None, typer.Option(help="Log level (default: AGENTJOBS_LOG_LEVEL, else INFO)")
     ] = None,
 ) -> None:
-    """Run a Celery worker that executes workflows."""
+    """Run a Celery worker that executes workflows (the queues of AGENTJOBS_WORKFLOWS' ones)."""
     from worker.app import app as celery_app
     from worker.app import settings
+    from worker.serving import RegistryUnusable, queues_of, served_registry
 
+    # Before Celery connects: a worker that cannot run its workflows must take no task.
+    try:
+        registry = served_registry(settings.workflows)
+    except RegistryUnusable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    celery_app.conf.task_queues = queues_of(registry)
     celery_app.worker_main(
         [
             "worker",
             "--pool=threads",
             f"--concurrency={concurrency or settings.concurrency}",
             f"--hostname=agentjobs-{os.getpid()}@%h",
-            "--queues=agentjobs",
             "--task-events",
             "--without-gossip",
             "--without-mingle",

@@ -20,11 +20,18 @@ from agentjobs.protocol.utf8 import CheckedAnswer, Utf8Json, Utf8Str
 
 
 class WorkflowInfo(_Frame):
-    """One catalog entry, as a worker published it."""
+    """One catalog entry: what a worker published, and (in ``GET /workflows``) who serves it."""
 
     name: str
     description: str
     params_schema: dict[str, Any]
+    workers: int = 0
+    """How many live workers serve the workflow (heartbeat within the API's
+    ``AGENTJOBS_WORKER_SEEN_SECONDS``)."""
+    available: bool = True
+    """False when no live worker serves it: a job for it is accepted and waits for a worker."""
+    last_seen: datetime | None = None
+    """The last heartbeat of a worker serving it (null: no worker recorded one)."""
 
 
 class JobCreate(_Frame):
@@ -57,6 +64,9 @@ class JobRecord(_Frame):
     pending: InputRequest | None = None
     suspended: bool = False
     """True while the job waits for a human with no worker holding it (see durable runs)."""
+    waiting_for_worker: bool = False
+    """True when the job was queued while no live worker served its workflow, until one
+    starts it."""
     result: Any = None
     error: str | None = None
     reason: FailureReason | None = None

@@ -1,4 +1,8 @@
-"""The create script: a new job's record and its ``job_queued`` event, under the user's limit."""
+"""The create script: a new job's record and its ``job_queued`` event, under the user's limit.
+
+The job also goes into the sending index (``keys.SENDING``) until the API confirms the broker
+took its task: a job whose task never reached the broker is sent again by the reaper.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from enum import StrEnum
 from redis.asyncio import Redis
 
 from agentjobs import keys
-from agentjobs.protocol import JobQueued
+from agentjobs.protocol import JobQueued, Progress
 from agentjobs.records import field_pairs
 from agentjobs.scripts.lua_script import LuaScript
 from agentjobs.scripts.prelude import PRELUDE, body
@@ -18,9 +22,10 @@ CREATE = LuaScript(
     "create",
     PRELUDE
     + """
--- KEYS: job, events, live, user_jobs, user_active
+-- KEYS: job, events, live, user_jobs, user_active, sending
 -- ARGV: body, maxlen, score, job_id, n, field/value pairs...,
---       max_active (0: no limit), job key prefix, job key suffix, retention
+--       max_active (0: no limit), job key prefix, job key suffix, retention,
+--       send check ms, waiting event body ('' when a worker serves the workflow)
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 local q = 6 + 2 * tonumber(ARGV[5])
 -- The user's active set only names candidates; each job's own status decides, so a job that
@@ -38,6 +43,8 @@ local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 redis.call('SADD', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[5], ARGV[q + 3])
+redis.call('ZADD', KEYS[6], lease_deadline(ARGV[q + 4]), ARGV[4])
+if ARGV[q + 5] ~= '' then append(KEYS[2], KEYS[3], KEYS[1], 'progress', ARGV[q + 5], ARGV[2]) end
 return {'ok', id}
 """,
 )
@@ -74,12 +81,16 @@ async def create(
     max_active: int,
     maxlen: int,
     retention_seconds: int,
+    send_check_ms: int = 60_000,
+    waiting: Progress | None = None,
 ) -> CreateResult:
     """Store the record ``fields`` and append ``event``, unless the job exists or ``user``
     already has ``max_active`` (> 0) active jobs; the count and the write are one atomic step.
 
     The job is indexed under ``user`` by the event's time; ``user``'s active set expires after
-    ``retention_seconds`` of no new jobs.
+    ``retention_seconds`` of no new jobs. The job is in ``keys.SENDING`` for ``send_check_ms``
+    (the API removes it once the broker took the task). ``waiting``: the event saying no live
+    worker serves the workflow, logged right after ``job_queued``.
     """
     raw = await CREATE.run(
         redis,
@@ -89,6 +100,7 @@ async def create(
             keys.live(job_id),
             keys.user_jobs(user),
             keys.user_active(user),
+            keys.SENDING,
         ],
         args=[
             body(event),
@@ -99,6 +111,8 @@ async def create(
             max_active,
             *keys.job_key_affixes(),
             retention_seconds,
+            send_check_ms,
+            body(waiting) if waiting else "",
         ],
     )
     outcome = Creation(raw[0])

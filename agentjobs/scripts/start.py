@@ -31,7 +31,7 @@ end
 -- A started job runs again only when it was handed back on purpose (answered while suspended,
 -- or its worker was lost under the resume policy): never because a message came twice.
 if st ~= 'queued' and not resumed then return {'already_started', st} end
-redis.call('HDEL', KEYS[1], 'resume', 'suspended')
+redis.call('HDEL', KEYS[1], 'resume', 'suspended', 'waiting_for_worker')
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'worker', ARGV[2], 'on_worker_lost', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])

@@ -1,4 +1,4 @@
-"""``GET /workflows``: the catalog workers published."""
+"""``GET /workflows``: the catalog workers published, with the live workers serving each."""
 
 from __future__ import annotations
 
@@ -12,5 +12,5 @@ router = APIRouter(tags=["workflows"])
 
 @router.get("/workflows")
 async def list_workflows(services: ServicesDep, _user: CurrentUser) -> list[WorkflowInfo]:
-    """The workflows the workers can run: name, description and params JSON schema."""
-    return await services.store.catalog()
+    """The workflows: name, description, params schema, and the live workers serving each."""
+    return await services.store.catalog(services.settings.worker_seen_seconds)

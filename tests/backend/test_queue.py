@@ -12,7 +12,9 @@ from agentjobs.settings import RedisSettings
 from backend.queue import JobQueue
 
 
-async def test_enqueue_sends_the_run_task_and_subscribes_to_nothing(isolated_db: str) -> None:
+async def test_enqueue_sends_the_run_task_to_its_workflow_queue_and_subscribes_to_nothing(
+    isolated_db: str,
+) -> None:
     client = redis.Redis.from_url(isolated_db, decode_responses=True)
     queue = JobQueue(RedisSettings(redis_url=isolated_db))
     job_ids = [uuid.uuid4().hex for _ in range(3)]
@@ -21,9 +23,12 @@ async def test_enqueue_sends_the_run_task_and_subscribes_to_nothing(isolated_db:
             await queue.enqueue(job_id, "chatty")
     finally:
         queue.close()
-    messages = [json.loads(raw) for raw in client.lrange(keys.CELERY_QUEUE, 0, -1)]
+    assert client.llen(keys.CELERY_QUEUE) == 0
+    messages = [json.loads(raw) for raw in client.lrange(keys.workflow_queue("chatty"), 0, -1)]
     assert sorted(m["headers"]["id"] for m in messages) == sorted(job_ids)
     assert {m["headers"]["task"] for m in messages} == {keys.RUN_WORKFLOW_TASK}
+    # Flower and Celery's logs name the workflow.
+    assert {m["headers"]["shadow"] for m in messages} == {"agentjobs.run_workflow:chatty"}
     assert {m["content-type"] for m in messages} == {"application/json"}
     # A result backend would have subscribed the API to each task's result channel for good.
     channels = [f"celery-task-meta-{job_id}" for job_id in job_ids]

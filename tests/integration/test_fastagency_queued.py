@@ -6,6 +6,7 @@ the test wants; the catalog is the one the session worker published.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,12 @@ def queued_api(
     """An API with short keep-alives on ``isolated_db``, where no worker runs (yet)."""
     catalog = redis_srv.client().hgetall(keys.WORKFLOWS)  # published by the session worker
     assert catalog
-    redis.Redis.from_url(isolated_db).hset(keys.WORKFLOWS, mapping=catalog)
+    copy = redis.Redis.from_url(isolated_db)
+    copy.hset(keys.WORKFLOWS, mapping=catalog)
+    # Served, as far as the catalog knows (a job queued for a workflow nobody serves would log
+    # a "waiting for a worker" progress event first), yet no worker takes jobs on this database.
+    for name in catalog:
+        copy.zadd(keys.workflow_workers(name), {"absent-worker": time.time() + 3600})
     log = logs_dir / "fastagency-queued-api.log"
     with api_server(
         isolated_db, log, AGENTJOBS_FASTAGENCY_KEEP_ALIVE_SECONDS=str(KEEP_ALIVE)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import redis
 
+from agentjobs import keys
 from agentjobs.settings import RedisSettings
 from backend.queue import JobQueue
 from tests.support.client import job_socket, start_job
@@ -24,6 +25,7 @@ from tests.support.metrics import scrape, value
 from tests.support.stack import api_server, celery_worker, wait_until
 
 LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5"}
+CHATTY_QUEUE = keys.workflow_queue("chatty")
 START_BOUND = 60.0
 """Seconds within which a dead worker's reserved tasks must start elsewhere (issue 14)."""
 
@@ -58,7 +60,7 @@ async def test_reserved_tasks_of_a_killed_worker_start_on_a_new_worker_within_a_
                     await ws.until("text_message")
             reserved = [await start_job(http, "chatty", count=2) for _ in "cd"]
             wait_until(lambda: _reserved(broker) == sorted(reserved), 10, "two reserved tasks")
-            assert broker.llen("agentjobs") == 0
+            assert broker.llen(CHATTY_QUEUE) == 0
             # Reserved but not started: the queue length counts them.
             assert value(await scrape(http), "agentjobs_queue_length") == 2
             dead.send_signal(signal.SIGKILL)
@@ -102,7 +104,7 @@ async def test_a_redelivery_to_a_live_worker_starts_a_queued_job_once_and_skips_
             held = await start_job(http, "chatty", count=2)
             wait_until(lambda: _reserved(broker) == [held], 10, "the busy worker to reserve it")
             # Still held by a live worker, yet handed back to the queue once 5 s old.
-            wait_until(lambda: broker.llen("agentjobs") == 1, 15, "the reserved task restored")
+            wait_until(lambda: broker.llen(CHATTY_QUEUE) == 1, 15, "the reserved task restored")
             with celery_worker(isolated_db, idle_log, 2, **quick) as idle:
                 async with job_socket(reaping_api, held) as ws:
                     assert (await ws.until_end())["type"] == "workflow_completed"
