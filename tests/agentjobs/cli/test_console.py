@@ -56,8 +56,7 @@ def test_trip_planner_choice_tools_and_a_question_from_an_agent(
     child.expect("Completed")
     child.expect("The traveler said: Looks great")
     assert exit_code(child) == 0
-    # Every tool call and result in the job's log is shown (before or after the Traveler's
-    # question: the worker may publish the question before it relays the team's last steps).
+    # Every tool call and result in the job's log is shown (their order: test_console_order.py).
     shown = child.logfile_read.plain
     tools = [e for e in sync.read_events(job_id).events if isinstance(e, ToolCall | ToolResult)]
     assert any(isinstance(e, ToolResult) for e in tools)
