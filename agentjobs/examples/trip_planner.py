@@ -73,7 +73,8 @@ async def trip_planner(ui: JobUI, params: TripParams) -> str:
             "a short day-by-day plan that suits the weather and ask the traveler what they think."
         ),
     )
-    # The bridge makes this agent ask the job's human, not a console.
+    # The bridge makes this agent ask the job's human, not a console: after the plan is shown,
+    # with the plan's closing question (give ``prompts={"Traveler": ...}`` to ask another).
     traveler = UserProxyAgent("Traveler", description="The human who is travelling.")
     # Three chat messages: the task, the Planner's plan, the Traveler's answer. Tool calls are
     # events and do not count, so the Planner calls, reflects, and the Traveler is asked once.

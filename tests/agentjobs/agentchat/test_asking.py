@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from autogen_agentchat.agents import AssistantAgent, UserProxyAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
@@ -139,3 +140,16 @@ async def test_the_trip_planner_transcript_is_in_order_with_the_planner_s_questi
         plan = sink.of_type("text_message")[-1].content
         [question] = sink.of_type("text_input")
         assert question.prompt == plan.splitlines()[-1]
+
+
+async def test_a_question_that_cannot_be_logged_fails_the_team_instead_of_hanging() -> None:
+    class RefusesQuestions(LaggingSink):
+        async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
+            if event.type == "text_input":
+                raise ConnectionError("redis went away")
+            return await super().emit(event, kind)
+
+    sink = RefusesQuestions()
+    with pytest.raises(RuntimeError, match="redis went away"):
+        await asyncio.wait_for(bridge.run_team(memory_ui(sink), _planner_and_traveler(), "Go."), 5)
+    assert sink.types == ["tool_call", "tool_result", "text_message"]
