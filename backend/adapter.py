@@ -21,6 +21,7 @@ from backend.log_redaction import install_token_redaction
 from backend.routes import events, health, jobs, workflows
 from backend.services import open_services
 from backend.settings import ApiSettings, get_api_settings
+from backend.socket_handshake import install_denied_handshake_filter
 
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid bearer token"}
@@ -58,6 +59,7 @@ class FastAPIAdapter:
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # After the server configured its logging, before it serves a request.
         install_token_redaction()
+        install_denied_handshake_filter()
         authenticator = Authenticator.from_settings(self.settings)
         async with open_services(self.settings) as services:
             freeze_startup_objects()

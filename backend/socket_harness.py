@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -32,8 +31,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agentjobs.logging_setup import job_context
 from agentjobs.protocol import START, WS_4410_CURSOR_TOO_OLD, cursor_too_old_reason, is_after
 from backend import metrics
-from backend.auth import AuthError
-from backend.deps import get_authenticator
 from backend.event_log import read_page
 from backend.memory_release import release_freed_memory_soon
 from backend.relay import RESYNC, Subscription
@@ -260,27 +257,3 @@ async def close_within(websocket: WebSocket, code: int, reason: str, timeout: fl
     with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
         async with asyncio.timeout(timeout):
             await websocket.close(code, reason)
-
-
-async def authenticate_handshake(websocket: WebSocket) -> str | None:
-    """The user a socket's handshake authenticates, or None once it was refused (HTTP 401)."""
-    try:
-        return get_authenticator(websocket).authenticate(websocket)
-    except AuthError as exc:
-        await deny_handshake(websocket, 401, exc.detail, {"WWW-Authenticate": exc.challenge})
-        return None
-
-
-async def deny_handshake(
-    websocket: WebSocket, status_code: int, detail: str, headers: dict[str, str] | None = None
-) -> None:
-    """Refuse the handshake with an HTTP response (JSON ``detail``), never accepting the socket.
-
-    Servers without the ASGI denial-response extension get a close before accept instead,
-    which the client sees as HTTP 403.
-    """
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        response = JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
-        await websocket.send_denial_response(response)
-    else:
-        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason=detail[:120])

@@ -31,7 +31,7 @@ from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
 from backend.job_start import StartRefused, check_create_rate, check_start, start_job
 from backend.services import Services
 from backend.socket_cap import socket_slot, too_many_sockets
-from backend.socket_harness import authenticate_handshake, deny_handshake
+from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fastagency"])
@@ -72,6 +72,7 @@ async def initiate_workflow(
 
 
 @router.websocket("/fastagency/ws")
+@store_trouble_denied
 async def fastagency_socket(websocket: WebSocket) -> None:
     """Runs a workflow as an agentjobs job and relays it as FastAgency frames.
 

@@ -15,7 +15,7 @@ from agentjobs.protocol import (
 )
 from backend.deps import CurrentUser, ServicesDep, get_services, load_job
 from backend.socket_cap import socket_slot, too_many_sockets
-from backend.socket_harness import authenticate_handshake, deny_handshake
+from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 from backend.socket_session import SocketSession
 from backend.store import CursorTooOld
 
@@ -58,6 +58,7 @@ async def read_events(
 
 
 @router.websocket("/jobs/{job_id}/ws")
+@store_trouble_denied
 async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> None:
     """Replays the events after ``after``, then streams live ones; takes input/cancel frames.
 

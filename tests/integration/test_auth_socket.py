@@ -4,6 +4,7 @@ accepted first; a frame acts on the socket's own job only."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,3 +97,18 @@ async def test_socket_frames_cannot_reach_another_users_job(auth_api: AuthApi) -
         events = client.get(f"/jobs/{theirs}/events").json()["events"]
         assert "input_received" not in {event["type"] for event in events}
         assert client.post(f"/jobs/{theirs}/cancel").status_code == 200
+
+
+async def test_a_refused_handshake_logs_no_error(
+    auth_api: AuthApi, alice_job: tuple[str, str], logs_dir: Path
+) -> None:
+    """Anyone can knock with a wrong token: that must not write ERROR lines (uvicorn's
+    websockets-sansio protocol logged one for every refused handshake)."""
+    log = logs_dir / "api-test_auth_socket.log"
+    before = log.read_text().count(" ERROR ")
+    for _ in range(3):
+        assert (await refused(socket_url(auth_api, alice_job[0], "nope")))[0] == 401
+    assert (await refused(socket_url(auth_api, "no-such-job", ALICE)))[0] == 404
+    text = log.read_text()
+    assert text.count(" ERROR ") == before, text[-2000:]
+    assert "handshake refused with an HTTP answer" in text

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Response
 
 from tests.support.client import job_socket, start_job
 from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
@@ -99,5 +102,18 @@ async def test_with_redis_down_every_route_is_503(own_redis: RedisServer, logs_d
                 http.post("/jobs/some-job/input", json={"request_id": "r", "value": "v"}),
                 http.get("/health"),
             )
+            handshake = await _refused_handshake(f"ws{api.removeprefix('http')}/jobs/some-job/ws")
         for response in responses:
             _assert_unavailable(response, own_redis.port)
+        assert handshake.status_code == 503, handshake
+        assert int(handshake.headers["retry-after"]) > 0
+        assert str(own_redis.port) not in handshake.body.decode()
+        log = (logs_dir / "api-store-down.log").read_text()
+        assert " ERROR " not in log, log[-3000:]
+
+
+async def _refused_handshake(url: str) -> Response:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, open_timeout=60):
+            pass
+    return refused.value.response
