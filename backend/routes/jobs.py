@@ -51,7 +51,7 @@ StatusParam = Annotated[
             "description": "The caller has too many active jobs, or starts jobs faster than "
             "`AGENTJOBS_CREATE_RATE_PER_USER` (then `Retry-After` says when to try again)"
         },
-        503: {"description": "The job could not be queued"},
+        503: {"description": "The job store is unavailable (Redis down, restarting or full)"},
     },
 )
 async def create_job(
