@@ -3,6 +3,8 @@
 fastagency 0.10.2 pins ``websockets<14`` and ``click==8.1.3`` (and brings ag2's ``autogen``),
 which the project's venv must not get, so the ``fastagency`` extra of pyproject.toml is
 installed into ``.run/fastagency-venv`` the first time a test needs it and reused afterwards.
+The FastAgency benchmark (``bench/fastagency_compare.py``) builds its own venv with the same
+code, adding the servers it runs FastAgency under, so neither rebuilds the other's.
 """
 
 from __future__ import annotations
@@ -29,16 +31,18 @@ def requirements() -> list[str]:
 
 
 @functools.cache
-def ensure_venv() -> Path:
-    """The venv's python, (re)built when missing or when the extra changed."""
-    python = VENV / "bin" / "python"
-    stamp = VENV / "agentjobs-requirements.txt"
-    wanted = "\n".join(requirements())
+def ensure_venv(venv: Path = VENV, extra: tuple[str, ...] = ()) -> Path:
+    """The python of ``venv`` holding the extra (plus ``extra`` requirements), (re)built when
+    missing or when what it should hold changed."""
+    python = venv / "bin" / "python"
+    stamp = venv / "agentjobs-requirements.txt"
+    wanted_list = [*requirements(), *extra]
+    wanted = "\n".join(wanted_list)
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *requirements()],
+        [str(python), "-m", "pip", "install", "--quiet", *wanted_list],
         check=True,
         timeout=900,
     )
