@@ -19,7 +19,7 @@ from agentjobs.client.sync import SyncProvider
 from agentjobs.protocol import EVENT_ADAPTER, AnswerValue, Event, JobRecord, is_after
 from frontend_mesop.connection import client, target
 from frontend_mesop.params_form import FormError, form_fields, form_values
-from frontend_mesop.state import JobRow, State, WorkflowCard
+from frontend_mesop.state import JOB_FILTERS, JobRow, State, WorkflowCard
 from frontend_mesop.transcript import Pending, Transcript, fold, is_terminal_status
 
 T = TypeVar("T")
@@ -82,10 +82,35 @@ def select(state: State, name: str) -> None:
     state.notice = ""
 
 
+ACTIVE = ("queued", "running", "awaiting_input")
+
+
 def refresh_jobs(state: State) -> None:
-    """The sidebar's list of this person's jobs."""
-    page = _call(state, lambda c: c.list_jobs(0, 30))
+    """The sidebar's list of this person's jobs (those the chosen filter keeps)."""
+    chosen = state.job_filter
+    status = ACTIVE if chosen == "active" else (chosen or None)
+    page = _call(state, lambda c: c.list_jobs(0, 30, status=status))
     state.jobs = [_row(job) for job in page.jobs]
+
+
+def filter_jobs(state: State, job_filter: str) -> None:
+    """Show only the jobs ``job_filter`` keeps (a key of ``JOB_FILTERS``; '' for all)."""
+    state.job_filter = job_filter if job_filter in JOB_FILTERS else ""
+    refresh_jobs_quietly(state)
+
+
+def remove_job(state: State, job_id: str) -> bool:
+    """Delete a finished job from the API and the list; True when it is gone."""
+    try:
+        _call(state, lambda c: c.delete_job(job_id))
+    except ApiError as exc:
+        if exc.status_code != 404:  # already gone (another tab removed it): drop the row
+            state.notice = f"Could not remove the job: {exc.message}"
+            return False
+    except _Stop:
+        return False
+    state.jobs = [row for row in state.jobs if row.job_id != job_id]
+    return True
 
 
 def refresh_jobs_quietly(state: State) -> None:

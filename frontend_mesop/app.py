@@ -86,7 +86,7 @@ def page() -> None:
                         ),
                     ),
                 ):
-                    job_list(state.jobs, state.transcript)
+                    job_list(state.jobs, state.transcript, state.job_filter)
             _main(state, narrow=narrow)
 
 
@@ -131,7 +131,7 @@ def _main(state: State, *, narrow: bool) -> None:
         ):
             if narrow and state.show_jobs:
                 with me.box(style=st.card(narrow=True)):
-                    job_list(state.jobs, state.transcript)
+                    job_list(state.jobs, state.transcript, state.job_filter)
             t = state.transcript
             if t.job_id:
                 transcript_view(t, state.expanded, narrow=narrow)

@@ -95,6 +95,21 @@ def on_new_chat(_e: me.ClickEvent) -> None:
     actions.refresh_jobs_quietly(state)
 
 
+def on_job_filter(e: me.ClickEvent) -> None:
+    """Show only the jobs of the clicked filter."""
+    actions.filter_jobs(me.state(State), _value(e.key))
+
+
+def on_remove_job(e: me.ClickEvent) -> None:
+    """Remove a finished job; leave it first when it is the attached one."""
+    state = me.state(State)
+    job_id = _value(e.key)
+    if actions.remove_job(state, job_id) and state.transcript.job_id == job_id:
+        state.transcript = Transcript()
+        if JOB_PARAM in me.query_params:
+            del me.query_params[JOB_PARAM]
+
+
 def on_toggle_jobs(_e: me.ClickEvent) -> None:
     """Open or close the job list in a narrow window."""
     state = me.state(State)

@@ -23,6 +23,17 @@ class WorkflowCard:
     fields: list[FormField] = field(default_factory=list)
 
 
+JOB_FILTERS = {
+    "": "All",
+    "active": "Active",
+    "awaiting_input": "Waiting for you",
+    "succeeded": "Finished",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+"""The job list's filters (value -> label); ``active`` is every unfinished status."""
+
+
 @dataclass
 class JobRow:
     """One job in the sidebar."""
@@ -60,6 +71,8 @@ class State:
     """Ids of tool blocks the person opened."""
 
     jobs: list[JobRow] = field(default_factory=list)
+    job_filter: str = ""
+    """Which jobs the list shows: a key of ``JOB_FILTERS``."""
     show_jobs: bool = False
     """Whether the job list is open in a narrow window (it is always shown in a wide one)."""
 

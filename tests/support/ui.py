@@ -91,3 +91,17 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+live_socket_open = "() => document.querySelector('agentjobs-live')?._socket?.readyState === 1"
+"""A page function: true while the page's own job socket is open."""
+
+
+def wait_for_status(api_url: str, job_id: str, status: str, timeout: float = 60) -> None:
+    """Wait until the API reports the job in ``status`` (asked every 50 ms)."""
+
+    def reached() -> bool:
+        record = httpx.get(f"{api_url}/jobs/{job_id}", timeout=10).json()
+        return bool(record["status"] == status)
+
+    wait_until(reached, timeout, f"job {job_id} {status}")
