@@ -91,12 +91,16 @@ def _measure(
     for _ in range(rounds):
         for server in servers:
             pids = {**server.pids, "client": clients.pid(case)}
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before = {name: _cpu(name, pid) for name, pid in pids.items()}
             taken[server.name].append(clients.round(case, server, runs))
             for name, pid in pids.items():
-                spent = cpu_seconds(pid) - before[name]
+                spent = _cpu(name, pid) - before[name]
                 cpu[server.name][name] = cpu[server.name].get(name, 0.0) + spent
     return {name: _figures(results, cpu[name]) for name, results in taken.items()}
+
+
+def _cpu(name: str, pid: int) -> float:
+    return cpu_seconds(pid, children=name != "client")
 
 
 def _figures(results: list[RoundResult], cpu: dict[str, float]) -> dict[str, Any]:

@@ -47,11 +47,13 @@ class Server:
     """Process name -> pid; a gunicorn master's entry covers its workers too (see cpu_seconds)."""
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its live children (a gunicorn master's workers)."""
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """User + system CPU of a process and (unless told not to) of its live children: a gunicorn
+    master's workers. The bench process itself is the raw client and the parent of every server:
+    count it alone."""
     proc = psutil.Process(pid)
     total = 0.0
-    for one in (proc, *proc.children(recursive=True)):
+    for one in (proc, *(proc.children(recursive=True) if children else ())):
         try:
             times = one.cpu_times()
         except psutil.NoSuchProcess:
