@@ -6,6 +6,8 @@ in one slot.
 
 from __future__ import annotations
 
+import hashlib
+
 PREFIX = "agentjobs"
 RUN_WORKFLOW_TASK = "agentjobs.run_workflow"
 """The one Celery task; the API sends it by this name and never imports worker code."""
@@ -110,6 +112,15 @@ def user_sockets(user: str) -> str:
 def user_create_rate(user: str) -> str:
     """String: the user's theoretical arrival time (ms, Redis clock) for the create rate."""
     return f"{PREFIX}:user:{user}:create-rate"
+
+
+def agui_thread(user: str, thread_id: str) -> str:
+    """Hash: the job an AG-UI thread of ``user`` runs and where its current run starts.
+
+    The thread id is the client's own text (any length): it is hashed into the name.
+    """
+    digest = hashlib.sha256(thread_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{PREFIX}:user:{user}:agui-thread:{digest}"
 
 
 def job_key_affixes() -> tuple[str, str]:

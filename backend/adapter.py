@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from agentjobs.gc_tuning import freeze_startup_objects
-from backend import fastagency
+from backend import agui, fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
 from backend.log_redaction import install_token_redaction
@@ -52,6 +52,9 @@ class FastAPIAdapter:
         if self.settings.fastagency_routes:
             _document_body_errors(fastagency.router)
             self.router.include_router(fastagency.router, responses=_UNAUTHORIZED)
+        if self.settings.agui_routes:
+            _document_body_errors(agui.router)
+            self.router.include_router(agui.router, responses=_UNAUTHORIZED)
         # Open on purpose: load balancers probe it; it shows no job data.
         self.router.include_router(health.router)
 

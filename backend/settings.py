@@ -75,6 +75,9 @@ class ApiSettings(RedisSettings):
     fastagency_routes: bool = True
     """Serve FastAgency's wire protocol (``/fastagency/...``), so its ``FastAPIProvider`` and
     Mesop UI run workflows as agentjobs jobs unchanged; false leaves the routes out."""
+    agui_routes: bool = True
+    """Serve AG-UI (``POST /ag-ui/{workflow}``), so CopilotKit and other AG-UI clients run
+    workflows as agentjobs jobs; false leaves the route out."""
     fastagency_keep_alive_seconds: float = Field(default=15.0, gt=0)
     """How long a FastAgency socket stays silent before it sends a ``keep_alive`` frame."""
     fastagency_init_timeout_seconds: float = Field(default=10.0, gt=0)

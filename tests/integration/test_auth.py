@@ -6,6 +6,7 @@ test_auth_socket.py; refusing to start without valid tokens: test_auth_startup.p
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ class Route:
     body: Callable[[str], dict[str, Any]] | None = None
     on_job: bool = True
     checks: Callable[[Any], bool] = field(default=lambda _body: True)
+    json: bool = True
+    """False for a route answering a stream: ``checks`` gets the text."""
 
 
 ROUTES = [
@@ -58,6 +61,14 @@ ROUTES = [
         on_job=False,
         checks=lambda b: b["user_id"] == "alice",
     ),
+    Route(
+        "POST",
+        "/ag-ui/{workflow}",
+        body=lambda _rid: {"threadId": uuid.uuid4().hex, "runId": "r1", "messages": []},
+        on_job=False,
+        json=False,
+        checks=lambda text: '"type":"RUN_FINISHED"' in text and "message 2" in text,
+    ),
 ]
 JOB_ROUTES = [route for route in ROUTES if route.on_job]
 PUBLIC_PATHS = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -66,7 +77,8 @@ PUBLIC_PATHS = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-r
 
 def call(client: httpx.Client, route: Route, job_id: str, request_id: str) -> httpx.Response:
     body = route.body(request_id) if route.body else None
-    return client.request(route.method, route.path.format(job_id=job_id), json=body)
+    path = route.path.format(job_id=job_id, workflow="chatty")
+    return client.request(route.method, path, json=body)
 
 
 def test_the_matrix_covers_every_route_of_the_app() -> None:
@@ -139,7 +151,23 @@ def test_own_job_works(auth_api: AuthApi, alice_job: tuple[str, str], route: Rou
     with auth_api.client(ALICE) as client:
         response = call(client, route, *alice_job)
     assert response.status_code == route.ok, response.text
-    assert route.checks(response.json())
+    assert route.checks(response.json() if route.json else response.text)
+
+
+def test_an_ag_ui_thread_is_its_users_own(auth_api: AuthApi) -> None:
+    thread = uuid.uuid4().hex
+    body = {"threadId": thread, "runId": "r1", "messages": []}
+    with auth_api.client(ALICE) as alice, auth_api.client(BOB) as bob:
+        first = alice.post("/ag-ui/learning_chat", json=body)
+        assert '"type":"interrupt"' in first.text
+        record = alice.get("/jobs", params={"status": "awaiting_input"}).json()["jobs"][0]
+        request_id = record["pending"]["request_id"]
+        resume = {**body, "resume": [{"interruptId": request_id, "status": "resolved"}]}
+        # Bob's thread of that id is his own: it never ran, there is nothing to resume.
+        refused = bob.post("/ag-ui/learning_chat", json={**resume, "runId": "r2"})
+        assert refused.status_code == 404, refused.text
+        assert alice.get(f"/jobs/{record['job_id']}").json()["status"] == "awaiting_input"
+        assert alice.post(f"/jobs/{record['job_id']}/cancel").status_code == 200
 
 
 def test_the_query_token_works_on_http_too(auth_api: AuthApi, alice_job: tuple[str, str]) -> None:
