@@ -130,7 +130,13 @@ async def _start_thread(
     services: Services, user: str, workflow: str, body: RunAgentInput
 ) -> Thread:
     """Start the job of a new thread (``start_job``: its checks, create rate and cap)."""
-    params = params_from(body)
+    try:
+        params = params_from(body)
+    except HTTPException:
+        # An unknown workflow is the first thing wrong with the request: say that.
+        if await services.store.workflow(workflow, services.settings.worker_seen_seconds) is None:
+            raise HTTPException(404, f"unknown workflow {workflow!r}") from None
+        raise
     claimed = await threads.claim(services.redis, user, body.thread_id, workflow)
     if claimed is None:
         raise HTTPException(409, "the thread's job is being started: try again shortly")
