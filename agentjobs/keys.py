@@ -68,6 +68,13 @@ def events(job_id: str) -> str:
     return f"{job(job_id)}:events"
 
 
+def partial(job_id: str) -> str:
+    """Stream of the stream chunks of messages still being generated (not the event log): the
+    emit script drops a sender's chunks once its complete message is logged; entry ids share
+    the log's id space, so chunks and logged events interleave by cursor."""
+    return f"{job(job_id)}:partial"
+
+
 def journal(job_id: str) -> str:
     """List of the outside results the job's workflow received, in order (for replay)."""
     return f"{job(job_id)}:journal"

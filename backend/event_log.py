@@ -1,5 +1,6 @@
 """Reading a job's event log: pages of events with their cursors, bounded in count and bytes,
-and the check for a trimmed log."""
+with the chunks of a message still being generated merged in, and the check for a trimmed
+log."""
 
 from __future__ import annotations
 
@@ -47,31 +48,59 @@ class StoredEvent:
 READ_PAGE = LuaScript(
     "read_page",
     """
--- A page of a job's log after a cursor, bounded in entries and in bytes, and the log's first
--- entry (to tell a trimmed log), in one atomic step.
--- KEYS: events
+-- A page of a job's events after a cursor, bounded in entries and in bytes, and the log's first
+-- entry (to tell a trimmed log), in one atomic step. The events are the log's merged by id
+-- with the partial stream's (chunks of a message still being generated; their ids share the
+-- log's id space, agentjobs/scripts/partial.py), so a page mid-stream ends with the preview.
+-- KEYS: events, partial
 -- ARGV: start ('-' or '(<cursor>'), count (0: no limit), max_bytes (0: no limit)
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1] or false
 local count, max_bytes = tonumber(ARGV[2]), tonumber(ARGV[3])
-local start, out, bytes = ARGV[1], {}, 0
-while true do
-  -- Small chunks, one more than still wanted: Redis never builds a large reply here, and
-  -- the extra entry tells whether more follow.
-  local want = 32
-  if count > 0 then want = math.min(want, count - #out + 1) end
-  local chunk = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', want)
-  for _, entry in ipairs(chunk) do
-    local size = 0
-    for i = 2, #entry[2], 2 do size = size + #entry[2][i] end
-    if (count > 0 and #out >= count) or (max_bytes > 0 and #out > 0 and bytes + size > max_bytes)
-    then
-      return {first, out, 1}
-    end
-    out[#out + 1] = entry
-    bytes = bytes + size
-    start = '(' .. entry[1]
+local out, bytes = {}, 0
+local function id_parts(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local function before(a, b)
+  local ams, aseq = id_parts(a)
+  local bms, bseq = id_parts(b)
+  return ams < bms or (ams == bms and aseq < bseq)
+end
+local sources = {
+  {key = KEYS[1], start = ARGV[1], items = {}, pos = 1, done = false},
+  {key = KEYS[2], start = ARGV[1], items = {}, pos = 1, done = false},
+}
+-- The source's next entry, read in small chunks, one more than still wanted: Redis never
+-- builds a large reply here, and the extra entry tells whether more follow.
+local function peek(src)
+  if src.pos > #src.items then
+    if src.done then return nil end
+    local want = 32
+    if count > 0 then want = math.min(want, count - #out + 1) end
+    src.items = redis.call('XRANGE', src.key, src.start, '+', 'COUNT', want)
+    src.pos = 1
+    if #src.items < want then src.done = true end
   end
-  if #chunk < want then return {first, out, 0} end
+  return src.items[src.pos]
+end
+while true do
+  local log_next, chunk_next = peek(sources[1]), peek(sources[2])
+  if not log_next and not chunk_next then return {first, out, 0} end
+  local src = sources[1]
+  if not log_next or (chunk_next and before(chunk_next[1], log_next[1])) then
+    src = sources[2]
+  end
+  local entry = src.items[src.pos]
+  local size = 0
+  for i = 2, #entry[2], 2 do size = size + #entry[2][i] end
+  if (count > 0 and #out >= count) or (max_bytes > 0 and #out > 0 and bytes + size > max_bytes)
+  then
+    return {first, out, 1}
+  end
+  out[#out + 1] = entry
+  bytes = bytes + size
+  src.pos = src.pos + 1
+  src.start = '(' .. entry[1]
 end
 """,
 )
@@ -91,13 +120,19 @@ async def read_page(
     """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first: at most
     ``limit`` of them and, past the first, at most ``max_bytes`` of event JSON in all.
 
+    The log's events come merged by cursor with the stream chunks of messages still being
+    generated (kept apart from the log, ``agentjobs.scripts.partial``): a reader mid-stream
+    sees the partial text, and once the message is logged its chunks are gone.
+
     A page bounded in bytes holds that much at most, however large the events (one event
     larger than the bound comes alone). Raises ``CursorTooOld`` when the log was trimmed past
     ``after``: the client would otherwise miss events without knowing.
     """
     start = "-" if after in ("", "0") else f"({after}"
     raw = await READ_PAGE.run(
-        redis, keys=[keys.events(job_id)], args=[start, limit or 0, max_bytes or 0]
+        redis,
+        keys=[keys.events(job_id), keys.partial(job_id)],
+        args=[start, limit or 0, max_bytes or 0],
     )
     first, entries, more = raw
     if first:  # no entry at all: no log, nothing trimmed

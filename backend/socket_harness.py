@@ -1,7 +1,8 @@
 """What every job WebSocket shares: the handshake, the two-loop relay, bounded sends, how it ends.
 
-A socket following a job subscribes to the live relay, then replays the log after its cursor,
-then forwards live events newer than the last one sent, so nothing is lost or doubled between
+A socket following a job subscribes to the live relay, then replays the log after its cursor
+(with the chunks of a message still being generated merged in by cursor, ``read_page``), then
+forwards live events newer than the last one sent, so nothing is lost or doubled between
 replay and live. Two loops run side by side (pump events / read client frames); the first to
 end cancels the other. Each kind of socket (``backend.socket_session`` for agentjobs frames,
 ``backend.fastagency.relay`` for FastAgency's) supplies only how it encodes an event and what

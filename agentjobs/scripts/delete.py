@@ -17,7 +17,8 @@ DELETE = LuaScript(
     + """
 -- The check "is it finished, and the caller's" and the deletes are one step, so a job that is
 -- still running (or that another user owns) is never half removed.
--- KEYS: job, events, journal, control, lease, user_jobs, user_active, leases, input_deadlines
+-- KEYS: job, events, journal, control, lease, user_jobs, user_active, leases, input_deadlines,
+--       partial
 -- ARGV: job_id, user
 local job = redis.call('HMGET', KEYS[1], 'status', 'user', 'reply_id')
 local st, owner, rid = job[1], job[2], job[3]
@@ -26,7 +27,7 @@ if not is_terminal(st) then return {'unfinished', st} end
 -- keys.reply(id, rid) is keys.job(id) .. ':reply:' .. rid (see finish in the prelude); a job's
 -- end removes it already, this covers a reply pushed by an older version.
 if rid then redis.call('DEL', KEYS[1] .. ':reply:' .. rid) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[10])
 redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('SREM', KEYS[7], ARGV[1])
 redis.call('ZREM', KEYS[8], ARGV[1])
@@ -56,8 +57,9 @@ class DeleteResult:
 
 
 async def delete(redis: Redis, *, job_id: str, user: str) -> DeleteResult:
-    """Remove ``user``'s finished job ``job_id``: its record, event log, journal, reply and
-    control lists, lease, and its entries in the user's job index and the reaper's indexes."""
+    """Remove ``user``'s finished job ``job_id``: its record, event log, partial stream,
+    journal, reply and control lists, lease, and its entries in the user's job index and the
+    reaper's indexes."""
     raw = await DELETE.run(
         redis,
         keys=[
@@ -70,6 +72,7 @@ async def delete(redis: Redis, *, job_id: str, user: str) -> DeleteResult:
             keys.user_active(user),
             keys.LEASES,
             keys.INPUT_DEADLINES,
+            keys.partial(job_id),
         ],
         args=[job_id, user],
     )

@@ -13,14 +13,16 @@ from agentjobs import keys
 from agentjobs.protocol import Event
 from agentjobs.records import field_pairs
 from agentjobs.scripts.lua_script import LuaScript
+from agentjobs.scripts.partial import PARTIAL
 from agentjobs.scripts.prelude import PRELUDE, body
 
 EMIT = LuaScript(
     "emit",
     PRELUDE
+    + PARTIAL
     + """
 -- A worker's write, fenced by its token: the job must still be its own and its lease alive.
--- KEYS: job, events, live, lease, leases, control, metrics
+-- KEYS: job, events, live, lease, leases, control, metrics, partial
 -- ARGV: token, body, maxlen, kind ('plain' | 'request' | 'terminal'), retention, type,
 --       seq (the workflow's own count of events so far; -1 for terminal events), n,
 --       field/value pairs..., m, metric field/amount pairs (terminal only)...
@@ -53,7 +55,12 @@ if seq >= 0 then
   end
   redis.call('HSET', KEYS[1], 'emitted', seq + 1)
 end
+if ARGV[6] == 'stream_chunk' then
+  -- A preview of a message still being generated: live, but not logged (scripts/partial.py).
+  return {'ok', append_chunk(KEYS[2], KEYS[8], KEYS[3], KEYS[1], ARGV[2], ARGV[3])}
+end
 local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
+if ARGV[6] == 'text_message' then drop_chunks(KEYS[1], KEYS[8], ARGV[2]) end
 hset_pairs(KEYS[1], 9, tonumber(ARGV[8]))
 if kind == 'request' then
   local rid = cjson.decode(ARGV[2])['request_id']
@@ -116,6 +123,9 @@ async def emit(
 ) -> EmitResult:
     """Append and publish ``event`` if ``token`` still holds the job, and set record ``fields``.
 
+    A ``stream_chunk`` is published and kept in the job's partial stream instead of the log,
+    until its sender's ``text_message`` is logged, which drops it (``scripts.partial``).
+
     ``seq`` is the workflow's own count of events before this one (-1 for terminal events,
     never dropped as replayed). A terminal write also adds ``metrics`` (field/amount pairs) to
     the metrics hash, releases the lease and starts the retention countdown.
@@ -130,6 +140,7 @@ async def emit(
             keys.LEASES,
             keys.control(job_id),
             keys.METRICS,
+            keys.partial(job_id),
         ],
         args=[
             token,

@@ -57,6 +57,9 @@ local function finish(job, events, retention)
   redis.call('EXPIRE', job, retention)
   redis.call('EXPIRE', events, retention)
   redis.call('DEL', job .. ':journal')
+  -- keys.partial(id) is keys.job(id) .. ':partial': the chunks of a message the end cut off
+  -- (no complete message will drop them) stay readable as long as the log.
+  redis.call('EXPIRE', job .. ':partial', retention)
 end
 -- Fail a job no worker holds (the reaper's cases). The caller's ARGV: job_id, body, maxlen,
 -- retention, finished_at, error (see unheld_failure_args); ARGV[counts_at] starts the metric

@@ -14,6 +14,7 @@ JOB_B = "9a8b7c6d-0000-4000-8000-000000000001"
 PER_JOB: dict[str, Callable[[str], str]] = {
     "job": keys.job,
     "events": keys.events,
+    "partial": keys.partial,
     "live": keys.live,
     "reply": lambda job_id: keys.reply(job_id, "req-1"),
     "control": keys.control,

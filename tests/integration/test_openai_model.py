@@ -99,6 +99,13 @@ async def test_learning_chat_talks_to_the_configured_model(openai_stack: OpenAIS
     assert chunks and {c["sender"] for c in chunks} == {"Teacher"}
     teacher_said = "".join(e["content"] for e in said if e["sender"] == "Teacher")
     assert "".join(c["content"] for c in chunks) == teacher_said
+    # Once the messages are complete, the log keeps them alone: no text is stored twice.
+    async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+        logged = (await http.get(f"/jobs/{job_id}/events")).json()["events"]
+    assert [e for e in logged if e["type"] == "stream_chunk"] == []
+    assert [e for e in logged if e["type"] == "text_message"] == [
+        e for e in ws.events if e["type"] == "text_message"
+    ]
 
     _check_seen_by_model(model, since)
     bodies = model.requests[since:]

@@ -124,3 +124,24 @@ async def fragile_tool(ui: JobUI, params: ToolParams) -> str:
 )
 async def idempotent_tool(ui: JobUI, params: ToolParams) -> str:
     return await _slow_step(ui, idempotent=True)(params.seconds)
+
+
+class StreamParams(BaseModel):
+    """How many chunks the answer streams, and after how many it stops to ask (0: never)."""
+
+    chunks: int = Field(default=2000, ge=1, le=100_000)
+    ask_after: int = Field(default=0, ge=0)
+
+
+@registry.register(
+    name="streamer", description="Streams a long answer chunk by chunk", params=StreamParams
+)
+async def streamer(ui: JobUI, params: StreamParams) -> int:
+    # The pause lets a test watch the job mid-stream, with a question logged between chunks.
+    parts = [f"t{n} " for n in range(params.chunks)]
+    for n, part in enumerate(parts):
+        if n == params.ask_after and n:
+            await ui.text_input("Go on?")
+        await ui.stream_chunk(part, sender="Writer")
+    await ui.text_message("".join(parts), sender="Writer")
+    return params.chunks
