@@ -93,7 +93,7 @@ class FastAgencySocket:
     @property
     def job_id(self) -> str:
         """The routing every frame of this run carries: the agentjobs job id."""
-        ids = {f["workflow_uuid"] for f in self.frames}
+        ids = {str(f["workflow_uuid"]) for f in self.frames}
         assert len(ids) == 1, ids
         return ids.pop()
 
