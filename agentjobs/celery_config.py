@@ -37,17 +37,34 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
     }
 
 
-def run_task_options(job_id: str, workflow: str) -> dict[str, Any]:
+RESUME_PRIORITY = 0
+"""Priority of a handed-back job's run task (answered, or resumed after a lost worker)."""
+NEW_JOB_PRIORITY = 9
+"""Priority of a new job's run task. kombu's Redis transport serves lower numbers first (a list
+per priority step, popped in step order), so answered and resumed jobs start before new ones."""
+PRIORITY_SEP = "\x06\x16"
+"""kombu's Redis transport: the list of a queue's messages of priority step ``n`` > 0 is
+``<queue>\x06\x16<n>``; step 0 is the list named like the queue."""
+
+
+def queue_lists(queue: str) -> list[str]:
+    """The Redis lists holding the messages of ``queue`` waiting for a worker, every priority."""
+    return [queue, f"{queue}{PRIORITY_SEP}{NEW_JOB_PRIORITY}"]
+
+
+def run_task_options(job_id: str, workflow: str, resumed: bool = False) -> dict[str, Any]:
     """The ``send_task`` arguments of a job's run task (after the task name), for every sender.
 
     The task goes to the workflow's own queue, so only a worker serving the workflow takes it;
     its Celery id is the job id; Flower and Celery's logs show it as ``run_workflow:<workflow>``.
+    A ``resumed`` job (handed back after an answer or a lost worker) goes ahead of new jobs.
     """
     return {
         "args": [job_id, workflow],
         "task_id": job_id,
         "queue": keys.workflow_queue(workflow),
         "shadow": keys.run_task_label(workflow),
+        "priority": RESUME_PRIORITY if resumed else NEW_JOB_PRIORITY,
     }
 
 

@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
 from agentjobs import job_metrics, keys
+from agentjobs.celery_config import queue_lists
 from agentjobs.protocol import utcnow
 from backend.settings import ApiSettings
 
@@ -83,7 +84,8 @@ async def queue_length(broker: Redis, redis: Redis) -> int:
     queues = [keys.CELERY_QUEUE, *(keys.workflow_queue(name) for name in workflows)]
     async with broker.pipeline(transaction=False) as pipe:
         for queue in queues:
-            pipe.llen(queue)
+            for listed in queue_lists(queue):  # one Redis list per priority
+                pipe.llen(listed)
         pipe.hvals(keys.CELERY_UNACKED)
         *waiting, unacked = await pipe.execute()
     reserved = 0

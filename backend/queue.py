@@ -27,12 +27,13 @@ class JobQueue:
         # channel for good: subscriptions without end, and result messages nobody reads.
         self.celery.conf.update(celery_config(settings), result_backend=None)
 
-    async def enqueue(self, job_id: str, workflow: str) -> None:
-        """Put the job's task on its workflow's queue; the Celery task id is the job id."""
+    async def enqueue(self, job_id: str, workflow: str, resumed: bool = False) -> None:
+        """Put the job's task on its workflow's queue; the Celery task id is the job id.
+
+        A ``resumed`` job (answered, or handed back by the reaper) is served before new jobs."""
+        options = run_task_options(job_id, workflow, resumed)
         # send_task blocks on the broker connection: keep it off the event loop.
-        await asyncio.to_thread(
-            self.celery.send_task, keys.RUN_WORKFLOW_TASK, **run_task_options(job_id, workflow)
-        )
+        await asyncio.to_thread(self.celery.send_task, keys.RUN_WORKFLOW_TASK, **options)
 
     def close(self) -> None:
         """Release the broker connections."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Collection
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 
@@ -43,8 +43,12 @@ log = logging.getLogger(__name__)
 
 SECRET_MASK = "********"
 """What watchers see in ``input_received`` for an answer to a password input."""
-Requeue = Callable[[str, str], Awaitable[None]]
-"""Puts a job (id, workflow) back on the task queue."""
+
+
+class Requeue(Protocol):
+    """Puts a job (id, workflow) on the task queue; ``resumed`` ones ahead of new ones."""
+
+    def __call__(self, job_id: str, workflow: str, resumed: bool = False) -> Awaitable[None]: ...
 
 
 async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: str) -> None:
@@ -53,7 +57,7 @@ async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: s
     if requeue is None:
         return
     try:
-        await requeue(job_id, workflow)
+        await requeue(job_id, workflow, resumed=True)
     except ENQUEUE_ERRORS:
         log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
 

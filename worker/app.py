@@ -15,6 +15,9 @@ app = Celery("agentjobs", include=["worker.tasks", "worker.lifecycle"])
 app.conf.update(celery_config(settings))
 # Workflows are I/O bound (models, humans): threads, well above the core count.
 app.conf.update(worker_pool="threads", worker_concurrency=settings.concurrency)
+# Without prefetch a worker takes a task only for a free slot: none waits behind busy slots
+# while another worker is free (worker.slots frees a slot held by a wait when one is needed).
+app.conf.update(worker_disable_prefetch=not settings.prefetch)
 
 # AutoGen logs every runtime message as large JSON at INFO.
 for noisy in ("autogen_core", "autogen_agentchat", "autogen_core.events"):

@@ -33,7 +33,14 @@ from agentjobs.secrets import SecretUnavailable, unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
 from worker.outages import surviving_outages
-from worker.reply_wait import Wait, blpop_surviving_outages, first_hold, question_deadline_ms
+from worker.reply_wait import (
+    Wait,
+    Yielded,
+    blpop_surviving_outages,
+    first_hold,
+    hold_for_answer,
+    question_deadline_ms,
+)
 
 StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 """Called with a Celery state name and its meta whenever the job's state changes."""
@@ -184,15 +191,16 @@ class JobWriter:
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
-        hold = timeout if self._keeps_slot(request_id) else first_hold(self.suspend_after, timeout)
+        may_suspend = self.suspend_after is not None and not self._keeps_slot(request_id)
+        hold = first_hold(self.suspend_after, timeout) if may_suspend else timeout
         # Kept if the wait is cancelled, so a shutting-down worker can suspend the job.
         self._waiting = Wait(request_id, timeout, asyncio.get_running_loop().time())
-        popped = await blpop_surviving_outages(self.redis, reply_key, hold, self.job_id)
-        if popped is None and hold != timeout:
+        popped = await hold_for_answer(self.redis, reply_key, hold, self.job_id, may_suspend)
+        if isinstance(popped, Yielded) or (popped is None and hold != timeout):
             await self._suspend_or_continue(self._waiting)
             popped = await blpop_surviving_outages(self.redis, reply_key, 1.0, self.job_id)
         self._waiting = None
-        if popped is None:
+        if popped is None or isinstance(popped, Yielded):
             # The answer may have landed just as the wait ended: take it rather than fail.
             late = cast(str | None, await self.redis.lpop(reply_key))
             if late is None:

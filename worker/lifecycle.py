@@ -20,8 +20,10 @@ from agentjobs import keys
 from agentjobs.gc_tuning import freeze_startup_objects
 from agentjobs.workflows import load_registry
 from worker import logs  # noqa: F401  (its signal handlers: the job log context)
+from worker.serving import queues_of
 from worker.settings import get_worker_settings
 from worker.shutdown import begin_shutdown
+from worker.slots import SLOTS, fetch_promptly
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
@@ -79,6 +81,7 @@ def _stop_serving() -> None:
     """End the heartbeat, then remove this worker from ``/health`` and the catalog at once
     (not a live window later). Runs once; called again it does nothing."""
     _stop.set()
+    SLOTS.stop()
     published, _Published.client = _Published.client, None
     if published is None:
         return
@@ -109,6 +112,11 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     _Published.client, _Published.name, _Published.catalog = client, name, catalog
     _Published.thread = thread
     thread.start()
+    pool_size = getattr(getattr(sender, "pool", None), "num_processes", None)
+    queues = [queue.name for queue in queues_of(load_registry(settings.workflows))]
+    SLOTS.start(client, queues, int(pool_size or settings.concurrency))
+    if not settings.prefetch:
+        fetch_promptly(sender)
 
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]

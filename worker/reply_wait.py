@@ -1,5 +1,5 @@
 """Waiting for a human's answer: the wait in progress, its deadline, and a BLPOP that rides out
-Redis outages."""
+Redis outages and ends early when the job should give up its slot."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from worker.slots import SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +67,61 @@ async def blpop_surviving_outages(
             log.warning("job %s: Redis unreachable while waiting for input", job_id)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+YIELD_MARKER = "\x00yield"
+"""Pushed to a reply list to end a wait early; never valid JSON, so never an answer."""
+
+
+class Yielded:
+    """What ``blpop_or_yield`` returns when the wait was told to give up its slot."""
+
+
+YIELDED = Yielded()
+Popped = list[str] | None | Yielded
+"""A hold's end: the reply list's entry, nothing (time is up), or told to give up the slot."""
+
+
+async def hold_for_answer(
+    redis: Redis, key: str, hold: float | None, job_id: str, may_suspend: bool
+) -> Popped:
+    """Wait ``hold`` s for the answer on ``key``; a wait that may suspend ends early
+    (``YIELDED``) when another job needs its slot (``worker.slots``)."""
+    if not may_suspend:
+        return await blpop_surviving_outages(redis, key, hold, job_id)
+    now = SLOTS.register(job_id)
+    try:
+        return await blpop_or_yield(redis, key, hold, job_id, now)
+    finally:
+        SLOTS.unregister(job_id)
+
+
+async def blpop_or_yield(
+    redis: Redis, key: str, timeout: float | None, job_id: str, now: asyncio.Event
+) -> list[str] | Yielded | None:
+    """``blpop_surviving_outages``, ended early with ``YIELDED`` once ``now`` is set.
+
+    The BLPOP is woken by a marker pushed to its own list, not cancelled: a BLPOP cancelled in
+    flight may already have popped the answer, which would then be lost.
+    """
+    pop = asyncio.ensure_future(blpop_surviving_outages(redis, key, timeout, job_id))
+    nudge = asyncio.ensure_future(now.wait())
+    try:
+        await asyncio.wait({pop, nudge}, return_when=asyncio.FIRST_COMPLETED)
+        if not pop.done():
+            try:
+                await redis.lpush(key, YIELD_MARKER)
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                return await pop  # cannot wake it: the wait goes on to its own end
+        popped = await pop
+    except asyncio.CancelledError:
+        pop.cancel()
+        raise
+    finally:
+        nudge.cancel()
+    if popped is not None and popped[1] == YIELD_MARKER:
+        return YIELDED
+    if now.is_set():
+        # The answer (or the hold's end) came first: the marker must not stay behind it.
+        await redis.lrem(key, 0, YIELD_MARKER)
+    return popped

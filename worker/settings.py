@@ -25,7 +25,11 @@ class WorkerSettings(RedisSettings, ModelSettings):
     killed worker's jobs fail with ``worker_lost`` within this plus the API's reaper interval."""
     suspend_after_seconds: float | None = Field(default=30.0, ge=0)
     """How long a job waiting for a human keeps its worker slot before it is suspended (no
-    slot, no thread; the answer requeues it and replay resumes it). None: never suspend."""
+    slot, no thread; the answer requeues it and replay resumes it). It suspends at once when
+    no slot is free and another job waits on the worker's queues. None: never suspend."""
+    prefetch: bool = False
+    """Reserve a task for each busy slot (Celery's prefetch). Off: a task stays on the queue
+    until a worker has a free slot for it, so it never waits behind busy slots."""
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     """On SIGTERM, how long running jobs get to finish before failing with ``shutdown``."""
     heartbeat_seconds: float = Field(default=10.0, gt=0)

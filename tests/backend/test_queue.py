@@ -8,6 +8,7 @@ import uuid
 import redis
 
 from agentjobs import keys
+from agentjobs.celery_config import queue_lists
 from agentjobs.settings import RedisSettings
 from backend.queue import JobQueue
 
@@ -24,7 +25,10 @@ async def test_enqueue_sends_the_run_task_to_its_workflow_queue_and_subscribes_t
     finally:
         queue.close()
     assert client.llen(keys.CELERY_QUEUE) == 0
-    messages = [json.loads(raw) for raw in client.lrange(keys.workflow_queue("chatty"), 0, -1)]
+    # New jobs wait in the queue's list of their priority (resumed ones go ahead of them).
+    new_jobs, resumed = queue_lists(keys.workflow_queue("chatty"))[::-1]
+    assert client.llen(resumed) == 0
+    messages = [json.loads(raw) for raw in client.lrange(new_jobs, 0, -1)]
     assert sorted(m["headers"]["id"] for m in messages) == sorted(job_ids)
     assert {m["headers"]["task"] for m in messages} == {keys.RUN_WORKFLOW_TASK}
     # Flower and Celery's logs name the workflow.

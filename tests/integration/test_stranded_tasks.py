@@ -18,14 +18,17 @@ import pytest
 import redis
 
 from agentjobs import keys
+from agentjobs.celery_config import queue_lists
 from agentjobs.settings import RedisSettings
 from backend.queue import JobQueue
 from tests.support.client import job_socket, start_job
 from tests.support.metrics import scrape, value
 from tests.support.stack import api_server, celery_worker, wait_until
 
-LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5"}
-CHATTY_QUEUE = keys.workflow_queue("chatty")
+# Prefetch on: these tests are about tasks a worker reserved for its busy slots.
+LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5", "AGENTJOBS_PREFETCH": "true"}
+CHATTY_QUEUE = queue_lists(keys.workflow_queue("chatty"))[1]
+"""Where the chatty jobs' run tasks wait (new jobs' priority)."""
 START_BOUND = 60.0
 """Seconds within which a dead worker's reserved tasks must start elsewhere (issue 14)."""
 

@@ -1,0 +1,73 @@
+"""Slots on demand: which waits are told to suspend, and a woken wait never loses an answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from agentjobs.celery_config import queue_lists
+from agentjobs.connection import connect
+from agentjobs.settings import RedisSettings
+from worker.reply_wait import YIELD_MARKER, YIELDED, blpop_or_yield
+from worker.slots import SlotPressure
+
+QUEUE = "agentjobs.wf.slots-test"
+
+
+@pytest.fixture
+async def redis(isolated_db: str) -> AsyncIterator[Redis]:
+    client = connect(RedisSettings(redis_url=isolated_db))
+    yield client
+    await client.aclose()
+
+
+async def test_the_oldest_waits_are_asked_only_when_no_slot_is_free_and_jobs_are_queued(
+    isolated_db: str,
+) -> None:
+    held = [1]
+    pressure = SlotPressure(held=lambda: held[0])
+    client = sync_redis.Redis.from_url(isolated_db, decode_responses=True)
+    pressure.start(client, [QUEUE], slots=2)
+    try:
+        oldest, newer = pressure.register("a"), pressure.register("b")
+        client.rpush(queue_lists(QUEUE)[1], "a new job's task")
+        assert pressure.check() == 0  # a slot is free: the queued job takes it
+        held[0] = 2
+        assert pressure.check() == 1  # one queued job, one wait asked: the oldest
+        await asyncio.sleep(0)  # the event is set on the wait's own loop
+        assert oldest.is_set() and not newer.is_set()
+        # "a" is still freeing its slot for the queued job: no other wait is asked for it.
+        assert pressure.check() == 0
+        client.rpush(queue_lists(QUEUE)[0], "an answered job's task")
+        assert pressure.check() == 1
+        await asyncio.sleep(0)
+        assert newer.is_set()
+        pressure.unregister("a")
+        pressure.unregister("b")
+        assert pressure.check() == 0
+        client.delete(*queue_lists(QUEUE))
+    finally:
+        pressure.stop()
+        client.close()
+
+
+async def test_a_woken_wait_yields_and_leaves_nothing_in_the_reply_list(redis: Redis) -> None:
+    now = asyncio.Event()
+    wait = asyncio.create_task(blpop_or_yield(redis, "reply-1", 5.0, "job", now))
+    await asyncio.sleep(0.05)
+    now.set()
+    assert await wait is YIELDED
+    assert await redis.llen("reply-1") == 0
+
+
+async def test_an_answer_that_came_first_is_returned_and_the_marker_removed(redis: Redis) -> None:
+    now = asyncio.Event()
+    await redis.rpush("reply-2", '"the answer"')
+    now.set()
+    popped = await blpop_or_yield(redis, "reply-2", 5.0, "job", now)
+    assert popped is not YIELDED and popped is not None and popped[1] == '"the answer"'
+    assert YIELD_MARKER not in await redis.lrange("reply-2", 0, -1)
