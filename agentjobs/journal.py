@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from agentjobs.secrets import seal
 
-EntryKind = Literal["answer", "model", "tool_started", "tool", "clock", "random"]
+EntryKind = Literal["answer", "model", "tool_started", "tool", "clock", "random", "patch"]
+"""``patch``: a marker that a run took the new path of a ``JobUI.patched`` change."""
 
 
 class JournalEntry(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from agentjobs.journal import EntryKind, JournalEntry
@@ -76,6 +77,31 @@ class Journal:
         while self._unwritten:
             await self._sink.record(self._unwritten[0])
             self._unwritten.pop(0)
+
+    def value(self, kind: EntryKind, make: Callable[[], Any]) -> Any:
+        """The recorded value of this call, or a new one from ``make`` (recorded soon)."""
+        recorded = self.take(kind, kind)
+        if recorded is not None:
+            return recorded.value
+        made = make()
+        self.record_soon(kind, kind, made)
+        return made
+
+    def patched(self, change_id: str) -> bool:
+        """Whether this point of the run takes the new path of the change ``change_id``.
+
+        Live (past the recorded journal) it does, and a marker is recorded so that replays of
+        this run take it too. While replaying it does only if the journal has the marker here:
+        a journal recorded before the change goes on down the old path, undisturbed.
+        """
+        if not self.replaying:
+            self.record_soon("patch", change_id, None)
+            return True
+        entry = self._entries[self._next]
+        if entry.kind != "patch" or entry.fp != change_id:
+            return False
+        self._next += 1
+        return True
 
     def note_external(self, kind: EntryKind, fp: str, value: Any) -> None:
         """Account for an entry someone else wrote (the API journals human answers)."""

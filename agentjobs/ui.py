@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar
 
 from agentjobs.journal import JournalEntry
 from agentjobs.protocol import (
@@ -216,12 +216,19 @@ class JobUI:
     def now(self) -> datetime:
         """The current time, journaled: a replay sees the time the first run saw."""
         return datetime.fromisoformat(
-            self._sync_journaled("clock", lambda: datetime.now(UTC).isoformat())
+            self.journal.value("clock", lambda: datetime.now(UTC).isoformat())
         )
 
     def random(self) -> float:
         """A random float in [0, 1), journaled: a replay gets the same number."""
-        return float(self._sync_journaled("random", _random.random))
+        return float(self.journal.value("random", _random.random))
+
+    def patched(self, change_id: str) -> bool:
+        """True in runs that reach this point after the change ``change_id`` shipped, False
+        when replaying a job recorded before it (Temporal's ``patched``): ``if
+        ui.patched("ask-city"): <new code> else: <old code>`` lets a changed workflow finish
+        old jobs on new workers. Journaled; remove the old branch once no old job is left."""
+        return self.journal.patched(change_id)
 
     def tool(
         self, func: Callable[P, R] | Callable[P, Awaitable[R]], *, idempotent: bool = False
@@ -258,14 +265,6 @@ class JobUI:
         with contextlib.suppress(NameError, TypeError):
             journaled.__annotations__ = typing.get_type_hints(func, include_extras=True)
         return journaled
-
-    def _sync_journaled(self, kind: Literal["clock", "random"], make: Callable[[], Any]) -> Any:
-        recorded = self.journal.take(kind, kind)
-        if recorded is not None:
-            return recorded.value
-        value = make()
-        self.journal.record_soon(kind, kind, value)
-        return value
 
     def _next_request_id(self, prompt: str) -> str:
         # Deterministic, so a replayed question has the id the human answered.
