@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker
@@ -49,6 +50,13 @@ values = {json.dumps(workflows)}
 [[operations]]
 include-name = "POST /jobs"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 404, 409, 422, 429]
+
+# AG-UI's body is ag-ui-protocol's RunAgentInput, whose generated schema cannot say what the
+# models accept (a message union tagged by a field some members lack), and its answer is an
+# event stream that runs as long as the job: test_agui.py covers its bad input instead.
+[[operations]]
+include-name = "POST /ag-ui/{{workflow}}"
+enabled = false
 """
 
 
@@ -69,6 +77,7 @@ async def _some_jobs(api: str, isolated_db: str, logs_dir: Path) -> tuple[list[s
     return [finished, waiting, queued], workflows
 
 
+@pytest.mark.timeout(400)  # fuzzing every route; slow when the machine is busy
 async def test_schemathesis_finds_nothing(isolated_db: str, tmp_path: Path) -> None:
     api_log = tmp_path / "api.log"
     with api_server(isolated_db, api_log, **ENV) as api:
