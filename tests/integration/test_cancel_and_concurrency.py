@@ -42,7 +42,10 @@ async def test_cancel_frees_the_slot_and_a_queued_job_never_starts(
                     await ws.until_end()
 
             events = (await http.get(f"/jobs/{queued}/events")).json()["events"]
-            assert [e["type"] for e in events] == ["job_queued", "workflow_cancelled"]
+            # No worker served it while it was queued: "waiting for a worker" (a progress event)
+            # may sit between; what matters is that it never started.
+            types = [e["type"] for e in events if e["type"] != "progress"]
+            assert types == ["job_queued", "workflow_cancelled"]
             record = (await http.get(f"/jobs/{queued}")).json()
             assert record["status"] == "cancelled" and record["started_at"] is None
             # The worker did receive the queued job's task, and skipped it.
