@@ -22,10 +22,15 @@ class TaskLineFilter(logging.Filter):
         if (
             getattr(record, "job_id", None) is None
             and isinstance(args, dict)
-            and args.get("name") == keys.RUN_WORKFLOW_TASK
+            and _is_run_task(args.get("name"))
         ):
             record.job_id = args.get("id")
         return True
+
+
+def _is_run_task(name: object) -> bool:
+    # Celery logs the shadow name (``agentjobs.run_workflow:<workflow>``) that Flower shows.
+    return isinstance(name, str) and name.partition(":")[0] == keys.RUN_WORKFLOW_TASK
 
 
 @setup_logging.connect  # type: ignore[untyped-decorator]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.durable import DURABLE
 from tests.support.stack import api_server, celery_worker, wait_until
@@ -60,6 +61,7 @@ async def _start_waiting(http: httpx.AsyncClient, api: str, count: int, total: i
     return [response.json()["job_id"] for response in created]
 
 
+@pytest.mark.timeout(400)  # 1,000 jobs on a busy 2-core machine
 async def test_a_thousand_waiting_jobs_on_four_threads(isolated_db: str, logs_dir: Path) -> None:
     env = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0", "AGENTJOBS_CREATE_RATE_PER_USER": "0"}
     with api_server(isolated_db, logs_dir / "api-thousand.log", **env) as api:

@@ -67,7 +67,7 @@ async def test_tokens_never_reach_the_api_or_worker_logs(
 
 
 def assert_no_token_logged(job_id: str, api_log: Path, worker_log: Path) -> None:
-    finished = f"run_workflow[{job_id}] succeeded"
+    finished = f"[{job_id}] succeeded"
     wait_until(lambda: finished in worker_log.read_text(), 10, "the worker's log of the run")
     wait_until(lambda: "GET /jobs?token=" in api_log.read_text(), 10, "the API's access log")
     api_text, worker_text = api_log.read_text(), worker_log.read_text()
