@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from agentjobs.protocol import TERMINAL_TYPES
 from tests.integration.test_redis_restart import RestartableRedis
-from tests.support.client import start_job, ws_url
+from tests.support.client import logged_ids, start_job, ws_url
 from tests.support.stack import api_server, celery_worker
 
 TRIALS = int(os.environ.get("AGENTJOBS_RESTART_TRIALS", "2"))
@@ -45,17 +45,6 @@ async def _watch(api: str, job_id: str, first_event: asyncio.Event) -> list[str]
             await asyncio.sleep(0.2)  # Redis (or the API's store) is still coming back
 
 
-async def _log_ids(http: httpx.AsyncClient, job_id: str) -> list[str]:
-    ids: list[str] = []
-    after = "0"
-    while True:
-        page = (await http.get(f"/jobs/{job_id}/events", params={"after": after})).json()
-        ids += [event["id"] for event in page["events"]]
-        if page["next_after"] is None:
-            return ids
-        after = page["next_after"]
-
-
 @pytest.mark.timeout(60 + 30 * TRIALS)
 async def test_a_live_watcher_misses_nothing_across_redis_restarts(
     tmp_path: Path, logs_dir: Path
@@ -79,7 +68,7 @@ async def test_a_live_watcher_misses_nothing_across_redis_restarts(
                     await asyncio.sleep(downtime)  # the outage itself, not a synchronisation
                     await asyncio.to_thread(redis.start)
                     seen = await asyncio.wait_for(watcher, 90)
-                    logged = await _log_ids(http, job_id)
+                    logged = await logged_ids(http, job_id)
                     assert seen == logged, (
                         f"downtime {downtime:.1f} s: the watcher saw {len(seen)} events,"
                         f" the log holds {len(logged)}; missing {sorted(set(logged) - set(seen))}"
