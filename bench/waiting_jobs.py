@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import redis
+from cryptography.fernet import Fernet
 
 from bench.client import http_client, job_ws, read_until, run, start_job
 from bench.stack import BenchEnv, Stack, StackSpec, rss, threads
@@ -155,12 +156,19 @@ async def _scenario(stack: Stack, count: int, suspended: bool) -> dict[str, Any]
 def bench_waiting_jobs(env: BenchEnv, stack: Stack | None) -> dict[str, Any]:
     """Memory per waiting job and socket, with and without suspension; answer-all-to-done time."""
     count = 30 if env.quick else 1000
+    key = Fernet.generate_key().decode()
     variants = {
         # Suspension effectively off: every waiting job keeps its thread (one per job).
         "threads": StackSpec(
             concurrency=count, worker_env={"AGENTJOBS_SUSPEND_AFTER_SECONDS": "86400"}
         ),
-        "suspended": StackSpec(concurrency=4, worker_env={"AGENTJOBS_SUSPEND_AFTER_SECONDS": "0"}),
+        # The answer is a password: only with a secrets key may it be journaled, so only then
+        # may a job waiting for it let go of its slot.
+        "suspended": StackSpec(
+            concurrency=4,
+            worker_env={"AGENTJOBS_SUSPEND_AFTER_SECONDS": "0", "AGENTJOBS_SECRETS_KEY": key},
+            api_env={"AGENTJOBS_SECRETS_KEY": key},
+        ),
     }
     results: dict[str, Any] = {}
     for name, spec in variants.items():
