@@ -78,6 +78,9 @@ class ApiSettings(RedisSettings):
     agui_routes: bool = True
     """Serve AG-UI (``POST /ag-ui/{workflow}``), so CopilotKit and other AG-UI clients run
     workflows as agentjobs jobs; false leaves the route out."""
+    mcp_routes: bool = True
+    """Serve MCP at ``/mcp`` (streamable HTTP), so assistants such as Claude Desktop call
+    workflows as tools, each call an agentjobs job; false leaves it out."""
     fastagency_keep_alive_seconds: float = Field(default=15.0, gt=0)
     """How long a FastAgency socket stays silent before it sends a ``keep_alive`` frame."""
     fastagency_init_timeout_seconds: float = Field(default=10.0, gt=0)
