@@ -9,6 +9,7 @@ code, adding the servers it runs FastAgency under, so neither rebuilds the other
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import subprocess
@@ -38,15 +39,19 @@ def ensure_venv(venv: Path = VENV, extra: tuple[str, ...] = ()) -> Path:
     stamp = venv / "agentjobs-requirements.txt"
     wanted_list = [*requirements(), *extra]
     wanted = "\n".join(wanted_list)
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *wanted_list],
-        check=True,
-        timeout=900,
-    )
-    stamp.write_text(wanted)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Test processes run side by side (pytest -n): one builds, the others wait and reuse it.
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+            return python
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *wanted_list],
+            check=True,
+            timeout=900,
+        )
+        stamp.write_text(wanted)
     return python
 
 
