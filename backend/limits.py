@@ -12,13 +12,21 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+DRAIN_FACTOR = 8
+"""A declared body up to this many times the limit is read and dropped before the 413: closing a
+socket with unread data makes the kernel reset it, and a client still sending then gets a
+connection error instead of the answer. A larger one is refused unread (the reset is cheaper
+than reading it)."""
+
 
 class BodySizeLimit:
     """Answers 413 (JSON ``detail``) to an HTTP request whose body is larger than ``max_bytes``.
 
-    A declared ``Content-Length`` over the limit is refused without reading a byte. A body sent
-    without one (chunked) is read up to the limit, then handed on intact, or refused past it:
-    buffering at most ``max_bytes`` per request is the price of never parsing an oversized one.
+    A declared ``Content-Length`` over the limit is refused before the app sees it (the body
+    read and dropped first, up to ``DRAIN_FACTOR`` times the limit, so the client reads the
+    413). A body sent without one (chunked) is read up to the limit, then handed on intact, or
+    refused past it: buffering at most ``max_bytes`` per request is the price of never parsing
+    an oversized one.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -32,6 +40,8 @@ class BodySizeLimit:
         declared = _content_length(scope)
         if declared is not None:
             if declared > self.max_bytes:
+                if declared <= self.max_bytes * DRAIN_FACTOR:
+                    await _discard_body(receive)
                 await self._refuse(send)
                 return
             # The server stops at Content-Length: the body cannot grow past what was declared.
@@ -75,6 +85,14 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _discard_body(receive: Receive) -> None:
+    """Read the request's body to its end (the server stops at its Content-Length), keeping none."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _content_length(scope: Scope) -> int | None:
