@@ -3,22 +3,28 @@
 A real ``agentjobs ui`` on the stack's API and Debian's headless Chromium. The page attaches
 to a gated ``bench_stream`` job (so it is live before the first token), then the job streams
 ``w0 w1 ...`` at a pace. A MutationObserver in the page notes the wall clock at which each
-token's text first appears; the event's ``ts`` (taken in the worker just before the append)
-comes from the job's log. Both clocks are this machine's. At idle the page's HTTP requests to
-the UI server are counted: while a job waits for an answer, and once it has finished.
+token's text first appears; the event's ``ts`` (taken in the worker just before the publish)
+comes from a watcher on the job's own WebSocket (stream chunks are live only: the log keeps the
+finished message, not its chunks). Both clocks are this machine's. At idle the page's HTTP
+requests to the UI server are counted: while a job waits for an answer, and once it has finished.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from datetime import datetime
 from typing import Any
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
+from websockets.sync.client import connect
 
+from agentjobs.protocol import TERMINAL_TYPES
 from bench.stack import BenchEnv, Stack
 from bench.stats import summary
+from tests.support.client import ws_url
 from tests.support.ui import launch_chromium, ui_server
 
 RATES = (5, 50)
@@ -54,9 +60,30 @@ def _start(http: httpx.Client, count: int, pause_ms: int) -> str:
     return job_id
 
 
-def _events(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = http.get(f"/jobs/{job_id}/events").json()["events"]
-    return events
+class _ChunkWatcher:
+    """Reads the job's socket on a thread of its own: every ``stream_chunk`` as it is relayed."""
+
+    def __init__(self, api_url: str, job_id: str) -> None:
+        self.chunks: list[dict[str, Any]] = []
+        self._conn = connect(ws_url(api_url, job_id), open_timeout=60)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with self._conn:
+            for raw in self._conn:
+                event = json.loads(raw)
+                if event["type"] == "stream_chunk":
+                    self.chunks.append(event)
+                elif event["type"] in TERMINAL_TYPES:
+                    return
+
+    def result(self, timeout: float) -> list[dict[str, Any]]:
+        """The chunks, once the job's end came (raises if it did not within ``timeout``)."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError("the job's socket never showed its end")
+        return self.chunks
 
 
 def _attach(page: Page, ui_url: str, job_id: str) -> None:
@@ -81,12 +108,15 @@ def _stream(page: Page, ui_url: str, http: httpx.Client, rate: int, seconds: flo
     """One paced stream; each token's latency from its event's ``ts`` to the DOM, in ms."""
     count = max(int(rate * seconds), 5)
     job_id = _start(http, count, round(1000 / rate))
+    watcher = _ChunkWatcher(str(http.base_url).rstrip("/"), job_id)
     _attach(page, ui_url, job_id)
     page.evaluate(_OBSERVE)
     _answer(http, job_id)
     page.locator(".aj-final-succeeded").wait_for(timeout=seconds * 1000 + 60_000)
     seen: dict[str, float] = page.evaluate("window.__seen")
-    chunks = [e for e in _events(http, job_id) if e["type"] == "stream_chunk"]
+    chunks = watcher.result(timeout=30)
+    if len(chunks) != count:
+        raise RuntimeError(f"the job's socket relayed {len(chunks)} of {count} tokens")
     latencies = []
     for number, event in enumerate(chunks):
         at = seen.get(str(number))
