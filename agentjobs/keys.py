@@ -140,3 +140,20 @@ def job_id_from_live_channel(channel: str) -> str:
     """Invert ``live()``: the job id inside a live channel name."""
     start = channel.index("{") + 1
     return channel[start : channel.index("}", start)]
+
+
+def user_day_usage(user: str, day: str) -> str:
+    """Hash: what ``user``'s model calls used on the UTC ``day`` (``YYYY-MM-DD``): totals
+    ``calls``, ``tokens``, ``cost`` (the daily budgets read them) and, for ``GET /usage``, field
+    ``[workflow, model, counter]`` JSON -> amount (``agentjobs/scripts/usage.py`` adds both)."""
+    return f"{PREFIX}:user:{user}:usage:{day}"
+
+
+def model_rate(model: str) -> str:
+    """String: the model's next free request slot (ms, Redis clock), the global request limit."""
+    return f"{PREFIX}:model:{model}:requests"
+
+
+def model_tokens(model: str) -> str:
+    """String: when the model's token debt is paid off (ms, Redis clock), the token limit."""
+    return f"{PREFIX}:model:{model}:tokens"

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from agentjobs.protocol import InputRequest, JobRecord, JobStatus
+from agentjobs.protocol.bodies import Budget, Usage
 
 _PENDING_ADAPTER: TypeAdapter[InputRequest] = TypeAdapter(InputRequest)
 
@@ -44,5 +45,22 @@ def record_from_hash(raw: dict[str, str]) -> JobRecord:
     )
 
 
+        budget=Budget.model_validate_json(raw["budget"]) if raw.get("budget") else None,
+        usage=usage_from_hash(raw),
 def _optional_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+USAGE_FIELDS = ("usage_calls", "usage_prompt", "usage_completion", "usage_cost")
+"""The job hash's usage counters (``agentjobs/scripts/usage.py`` adds to them)."""
+
+
+def usage_from_hash(raw: dict[str, str]) -> Usage:
+    """A job's usage from its hash (missing counters are 0; no cost: null)."""
+    calls, prompt, completion, cost = (raw.get(name) for name in USAGE_FIELDS)
+    return Usage(
+        model_calls=int(calls or 0),
+        prompt_tokens=int(prompt or 0),
+        completion_tokens=int(completion or 0),
+        cost_usd=round(float(cost), 9) if cost else None,
+    )
+
+

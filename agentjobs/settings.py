@@ -8,10 +8,12 @@ the AutoGen bridge needs no service's settings.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agentjobs.model_limits import ModelPrice, ModelRate, parse_prices, parse_rate_limits
 from agentjobs.secrets import check_key
 
 
@@ -52,8 +54,9 @@ class RedisSettings(BaseSettings):
         return self.broker_url or self.redis_url
 
 
-class ModelSettings(BaseSettings):
-    """The model workflows talk to through ``chat_client`` (a worker reads it with its own)."""
+class UsageLimits(BaseSettings):
+    """Per-user daily model budgets: the worker checks them before each model call, the API
+    before it accepts a job (``POST /jobs`` answers 429 with when the day resets)."""
 
     model_config = SettingsConfigDict(env_prefix="AGENTJOBS_", env_file=".env", extra="ignore")
 
@@ -65,6 +68,17 @@ class ModelSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
     model: str = "gpt-4o-mini"
+    user_daily_tokens: int | None = Field(default=None, ge=1)
+    """Model tokens (prompt + completion) one user's jobs may use per UTC day (None: no limit)."""
+    user_daily_cost_usd: float | None = Field(default=None, gt=0)
+    """Model cost in USD one user's jobs may run up per UTC day (needs prices; None: no limit)."""
+    usage_retention_days: int = Field(default=90, ge=2)
+    """How long the per-day usage counters behind ``GET /usage`` are kept."""
+
+
+class ModelSettings(UsageLimits):
+    """The model workflows talk to through ``chat_client`` (a worker reads it with its own)."""
+
     """The model name sent to the OpenAI-compatible server (``AGENTJOBS_MODEL``)."""
 
 
@@ -72,3 +86,25 @@ class ModelSettings(BaseSettings):
 def get_model_settings() -> ModelSettings:
     """The model settings, read once per process."""
     return ModelSettings()
+    model_prices: Annotated[dict[str, ModelPrice], NoDecode] = {}
+    """USD per million prompt/completion tokens: ``gpt-4o-mini=0.15/0.60,gpt-4o=2.5/10``
+    (``*`` for any other model). Without a price a model's calls have no ``cost_usd``."""
+    model_rate_limits: Annotated[dict[str, ModelRate], NoDecode] = {}
+    """Global limits per model, shared by every worker: ``gpt-4o-mini=500/min:200000tpm``
+    (``<n>/s`` or ``<n>/min`` requests, ``<n>tpm`` or ``<n>tps`` tokens; ``*`` for any other
+    model). A call waits for its turn."""
+    model_max_retries: int = Field(default=6, ge=0, le=50)
+    """How often a model call answered 429, 5xx or not at all is tried again (with backoff,
+    honouring ``Retry-After``) before the error reaches the workflow."""
+    model_max_backoff_seconds: float = Field(default=60.0, gt=0)
+    """The longest wait before one retry (a longer ``Retry-After`` is cut to this)."""
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _parse_prices(cls, value: Any) -> Any:
+        return parse_prices(value) if isinstance(value, str) else value
+
+    @field_validator("model_rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: Any) -> Any:
+        return parse_rate_limits(value) if isinstance(value, str) else value

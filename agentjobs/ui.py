@@ -115,6 +115,11 @@ class JobUI:
     async def tool_call(
         self, *, sender: str, call_id: str, function_name: str, arguments: str
     ) -> None:
+    async def notice(self, content: str) -> None:
+        """Report a passing state of the job (``waiting for model capacity``) as a ``progress``
+        event that depends on timing, not on the workflow: a replay does not emit it again."""
+        await self._sink.emit(Progress(job_id=self.job_id, content=content), "notice")
+
         """Report that ``sender`` asked to call a tool."""
         await self._sink.emit(
             ToolCall(

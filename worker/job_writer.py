@@ -171,6 +171,8 @@ class JobWriter:
         event = WorkflowCompleted(job_id=self.job_id, result=result)
         fields = {"finished_at": event.ts.isoformat(), "result": json.dumps(result)}
         return await self._end(event, JobStatus.SUCCEEDED, fields)
+            if kind == "notice":  # unnumbered: a replay does not emit it again
+                return await self._write(event, "plain", {})
 
     async def fail(self, error: str, reason: str) -> str:
         """End the job with a failure."""

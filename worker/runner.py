@@ -15,8 +15,10 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from agentjobs.budgets import BudgetExceeded
 from agentjobs.journal import JournalEntry
 from agentjobs.logging_setup import bind_job
+from agentjobs.model_meter import CURRENT_METER, Meter
 from agentjobs.protocol import JobRecord
 from agentjobs.replay import Journal, Nondeterministic
 from agentjobs.ui import CURRENT_UI, InputTimeout, JobUI
@@ -134,6 +136,8 @@ class JobRunner:
                 command = await writer.next_control(interval)
                 if command == "end":
                     return
+        budget = record.budget.over(workflow.budget) if record.budget else workflow.budget
+        CURRENT_METER.set(Meter(writer.redis, ui, self.settings, budget))
                 renewed = command != "cancel" and await writer.renew_lease()
             except (RedisError, OSError):
                 # Redis may come back within the lease: keep the job and try again.
@@ -199,6 +203,7 @@ async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseExcep
         log.info("job %s: the run stopped: %r", writer.job_id, cause, exc_info=cause)
         return RunOutcome("cancelled")
     for kind, reason in _FAILURE_REASONS:
+    (BudgetExceeded, "budget_exceeded"),
         if isinstance(cause, kind):
             return await _fail(writer, str(cause), reason)
     log.error("job %s: workflow raised", writer.job_id, exc_info=exc)

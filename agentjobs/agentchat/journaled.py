@@ -90,8 +90,11 @@ class JournaledChatCompletionClient(ChatCompletionClient):
     def _skip_scripted_reply(self) -> None:
         # A scripted (offline) model hands out its replies in order: a replayed call must use
         # up its reply too, or the first live call after the replay would get an old one.
-        if isinstance(self._inner, ReplayChatCompletionClient):
-            self._inner._current_index += 1
+        inner = self._inner
+        while (nested := getattr(inner, "wrapped", None)) is not None:
+            inner = nested  # under a metered client
+        if isinstance(inner, ReplayChatCompletionClient):
+            inner._current_index += 1
 
     async def close(self) -> None:
         """Close the wrapped client."""

@@ -18,11 +18,17 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_ext.models.openai.config import OpenAIClientConfiguration
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
-from agentjobs.agentchat.journaled import JournaledChatCompletionClient
+from agentjobs.agentchat.metered import job_model_client
+from agentjobs.model_meter import CURRENT_METER
 from agentjobs.settings import ModelSettings, get_model_settings
-from agentjobs.ui import CURRENT_UI
 
-__all__ = ["OFFLINE_NOTICE", "chat_client", "is_offline", "scripted_tool_call"]
+__all__ = [
+    "OFFLINE_NOTICE",
+    "chat_client",
+    "is_offline",
+    "job_model_client",
+    "scripted_tool_call",
+]
 
 OFFLINE_NOTICE = "Running on a scripted offline model: set OPENAI_API_KEY for a real one."
 """What a workflow tells its watchers when ``is_offline()``."""
@@ -42,15 +48,10 @@ def chat_client(
 ) -> ChatCompletionClient:
     """A model client: the configured OpenAI-compatible model, or ``offline_replies`` in order.
 
-    The scripted client hands out its replies once each, so build one per run.
+    Inside a job it is metered and journaled (``job_model_client``). The scripted client hands
+    out its replies once each, so build one per run.
     """
-    return _journaled(_raw_client(offline_replies, settings, function_calling))
-
-
-def _journaled(client: ChatCompletionClient) -> ChatCompletionClient:
-    """Inside a job, every completion goes through the job's journal (see durability)."""
-    ui = CURRENT_UI.get()
-    return client if ui is None else JournaledChatCompletionClient(client, ui.journal)
+    return job_model_client(_raw_client(offline_replies, settings, function_calling))
 
 
 def _raw_client(
@@ -70,6 +71,10 @@ def _raw_client(
         api_key=settings.openai_api_key.get_secret_value(),
         model_info=_model_info(function_calling=True),
     )
+    if CURRENT_METER.get() is not None:
+        # In a job agentjobs retries 429s and 5xx itself (agentchat/metered.py): each try takes
+        # a rate slot and the job shows the wait; openai's own retries would do neither.
+        config["max_retries"] = 0
     if settings.openai_base_url:
         config["base_url"] = settings.openai_base_url
     return OpenAIChatCompletionClient(**config)

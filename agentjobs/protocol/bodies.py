@@ -53,11 +53,46 @@ class JobRecord(_Frame):
 
     job_id: str
     workflow: str
+class Budget(_Frame):
+    """What one job may spend on models; each limit is checked before every model call."""
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Prompt plus completion tokens."""
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    """Cost in USD (counted only for models with a price in ``AGENTJOBS_MODEL_PRICES``)."""
+    max_model_calls: int | None = Field(default=None, ge=1)
+    """Model calls (a retried call counts once)."""
+
+    def over(self, default: Budget | None) -> Budget:
+        """This budget with every limit it leaves out taken from ``default``."""
+        if default is None:
+            return self
+        given = self.model_dump(exclude_none=True)
+        return default.model_copy(update=given)
+
+
+class Usage(_Frame):
+    """What a job's model calls used so far."""
+
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    """Null while no call was to a model with a known price."""
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
     params: dict[str, Any] = Field(default_factory=dict)
     user: str
     status: JobStatus
     created_at: datetime
     started_at: datetime | None = None
+    budget: Budget | None = None
+    """Limits on the job's model use; a limit left out is the workflow's default, if any."""
     finished_at: datetime | None = None
     worker: str | None = None
     attempt: int = 0
@@ -98,3 +133,27 @@ class JobList(_Frame):
     total: int
     offset: int
     limit: int
+    budget: Budget | None = None
+    """The limits given in ``POST /jobs`` (the workflow's defaults fill in the rest)."""
+    usage: Usage = Field(default_factory=Usage)
+class UsageRow(_Frame):
+    """One group of ``GET /usage``: a user, a workflow or a model, and what it used."""
+
+    key: str
+    """The user, workflow or model name."""
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """Cost of the calls to models with a known price."""
+
+
+class UsageReport(_Frame):
+    """Answer of ``GET /usage``: the caller's model use since a UTC day, grouped."""
+
+    since: str
+    """The first UTC day counted (``YYYY-MM-DD``)."""
+    group_by: str
+    rows: list[UsageRow]
+
+

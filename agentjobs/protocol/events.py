@@ -45,6 +45,7 @@ FailureReason = Literal[
     "nondeterministic",
     "invalid_params",
     "unknown_workflow",
+    "budget_exceeded",
 ]
 AnswerValue = str | list[str]
 
