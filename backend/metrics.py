@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 from agentjobs import job_metrics, keys
 from agentjobs.celery_config import queue_lists
 from agentjobs.protocol import utcnow
+from agentjobs.usage_metrics import usage_families
 from backend.settings import ApiSettings
 
 JOBS_STARTED = Counter(
@@ -112,7 +113,7 @@ async def _redis_facts(redis: Redis, broker: Redis) -> list[Metric]:
     )
     queued.add_metric([], float(await queue_length(broker, redis)))
     raw = cast(dict[str, str], await redis.hgetall(keys.METRICS))
-    return [queued, *job_metrics.families(raw)]
+    return [queued, *job_metrics.families(raw), *usage_families(raw)]
 
 
 async def render(settings: ApiSettings, redis: Redis, broker: Redis) -> bytes:

@@ -3,7 +3,9 @@
 It answers ``POST /v1/chat/completions`` (plain and ``stream: true``) with predictable replies:
 a tool call when the request offers tools and the conversation has no tool result yet,
 otherwise ``"[fake-openai] reply N to <model>: <first 40 chars of the last user message>"``.
-Every request it receives is recorded, so tests can check what the client sent.
+Every request it receives is recorded, so tests can check what the client sent, with its arrival
+time (``max_in_window``); the usage of every answer it delivered to a client still connected is
+``reported``. ``fail_next`` makes it answer 429 (or another status) with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,45 @@ class FakeOpenAI:
     _received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _arrivals: list[float] = field(default_factory=list)
+    _reported: list[Body] = field(default_factory=list)
+    _failures: list[tuple[int, float]] = field(default_factory=list)
+
+    def fail_next(self, count: int, status: int = 429, retry_after: float = 1.0) -> None:
+        """Answer the next ``count`` requests with ``status`` and ``Retry-After``."""
+        with self._lock:
+            self._failures.extend([(status, retry_after)] * count)
+
+    @property
+    def reported(self) -> list[Body]:
+        """The ``usage`` of each completion delivered to a client still connected."""
+        with self._lock:
+            return list(self._reported)
+
+    def reported_totals(self) -> tuple[int, int, int]:
+        """Calls, prompt tokens and completion tokens of the delivered completions."""
+        usages = self.reported
+        prompt = sum(u["prompt_tokens"] for u in usages)
+        return len(usages), prompt, sum(u["completion_tokens"] for u in usages)
+
+    def max_in_window(self, seconds: float) -> int:
+        """The most requests that arrived within any ``seconds`` long window."""
+        with self._lock:
+            times = sorted(self._arrivals)
+        most, start = 0, 0
+        for end, when in enumerate(times):
+            while when - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    def _take_failure(self) -> tuple[int, float] | None:
+        with self._lock:
+            return self._failures.pop(0) if self._failures else None
+
+    def _report(self, usage: Body) -> None:
+        with self._lock:
+            self._reported.append(usage)
 
     @property
     def requests(self) -> list[Body]:
@@ -65,6 +106,7 @@ class FakeOpenAI:
     def _record(self, body: Body, headers: dict[str, str]) -> int:
         with self._lock:
             self._received.append(Received(body, headers))
+            self._arrivals.append(time.monotonic())
             return next(self._counter)
 
 
@@ -181,13 +223,25 @@ def create_app(state: FakeOpenAI) -> FastAPI:
     async def completions(request: Request) -> JSONResponse | StreamingResponse:
         body: Body = await request.json()
         number = state._record(body, dict(request.headers))
+        failure = state._take_failure()
+        if failure is not None:
+            status, retry_after = failure
+            error = {"error": {"message": "fake failure", "type": "rate_limit", "code": status}}
+            return JSONResponse(error, status, headers={"retry-after": f"{retry_after:g}"})
         if state.delay:
             await asyncio.sleep(state.delay)
+        # A client that went away meanwhile (a killed worker) never gets this answer.
+        delivered = not await request.is_disconnected()
         if not body.get("stream"):
-            return JSONResponse(_completion(body, number))
+            completion = _completion(body, number)
+            if delivered:
+                state._report(completion["usage"])
+            return JSONResponse(completion)
 
         def sse() -> Iterator[str]:
             for item in _chunks(body, number):
+                if item.get("usage") and delivered:
+                    state._report(item["usage"])
                 yield f"data: {json.dumps(item)}\n\n"
             yield "data: [DONE]\n\n"
 
