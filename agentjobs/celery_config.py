@@ -31,7 +31,10 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         # Run tasks name their workflow's queue when sent (run_task_options); this route is
         # only for a run task sent without one.
-        "task_routes": {keys.RUN_WORKFLOW_TASK: {"queue": keys.CELERY_QUEUE}},
+        "task_routes": {
+            keys.RUN_WORKFLOW_TASK: {"queue": keys.CELERY_QUEUE},
+            keys.DELIVER_WEBHOOK_TASK: {"queue": keys.WEBHOOK_QUEUE},
+        },
         "task_default_queue": keys.CELERY_QUEUE,
         "result_extended": True,
     }

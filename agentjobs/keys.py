@@ -116,6 +116,18 @@ def user_sockets(user: str) -> str:
     return f"{PREFIX}:user:{user}:sockets"
 
 
+def user_inbox(user: str) -> str:
+    """Sorted set: id of each job whose pending request is ``user``'s to answer -> when it was
+    asked (epoch ms, Redis clock). The scripts that set and clear a pending request keep it."""
+    return f"{PREFIX}:user:{user}:inbox"
+
+
+def request_job(request_id: str) -> str:
+    """String: the job a request was asked in (``POST /inbox/{request_id}`` finds it here); it
+    lapses with the job's retention."""
+    return f"{PREFIX}:request:{request_id}"
+
+
 def user_create_rate(user: str) -> str:
     """String: the user's theoretical arrival time (ms, Redis clock) for the create rate."""
     return f"{PREFIX}:user:{user}:create-rate"
@@ -133,6 +145,12 @@ def agui_thread(user: str, thread_id: str) -> str:
 def job_key_affixes() -> tuple[str, str]:
     """The text before and after the id in ``job()``, for scripts that build job keys from ids."""
     before, _, after = job("\0").partition("\0")
+    return before, after
+
+
+def inbox_key_affixes() -> tuple[str, str]:
+    """The text before and after the user in ``user_inbox()``, for scripts that build it."""
+    before, _, after = user_inbox("\0").partition("\0")
     return before, after
 
 

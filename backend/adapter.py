@@ -18,7 +18,7 @@ from backend import agui, fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
 from backend.log_redaction import install_token_redaction
-from backend.routes import events, health, jobs, workflows
+from backend.routes import answer_links, events, health, jobs, webhooks, workflows
 from backend.services import open_services
 from backend.settings import ApiSettings, get_api_settings
 from backend.socket_handshake import install_denied_handshake_filter
@@ -46,7 +46,7 @@ class FastAPIAdapter:
     def __init__(self, settings: ApiSettings | None = None, prefix: str = "") -> None:
         self.settings = settings or get_api_settings()
         self.router = APIRouter(prefix=prefix, lifespan=self._lifespan)
-        for module in (workflows, jobs, events):
+        for module in (workflows, jobs, events, webhooks):
             _document_body_errors(module.router)
             self.router.include_router(module.router, responses=_UNAUTHORIZED)
         if self.settings.fastagency_routes:
@@ -55,6 +55,8 @@ class FastAPIAdapter:
         if self.settings.agui_routes:
             _document_body_errors(agui.router)
             self.router.include_router(agui.router, responses=_UNAUTHORIZED)
+        # Open on purpose: the link's token is the credential (docs/humans.md).
+        self.router.include_router(answer_links.router)
         # Open on purpose: load balancers probe it; it shows no job data.
         self.router.include_router(health.router)
 

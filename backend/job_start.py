@@ -17,6 +17,7 @@ from backend.params import params_errors
 from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
 from backend.store import TooManyActiveJobs
+from backend.webhook_targets import webhook_targets
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ async def check_start(services: Services, workflow: str, params: dict[str, Any])
 
 
 async def start_job(
-    services: Services, user: str, workflow: str, params: dict[str, Any]
+    services: Services,
+    user: str,
+    workflow: str,
+    params: dict[str, Any],
+    webhook_url: str | None = None,
 ) -> tuple[str, WorkflowInfo]:
     """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
 
@@ -95,12 +100,19 @@ async def start_job(
     reaper (``agentjobs.scripts.resend``): the job is accepted either way.
     """
     info = await check_start(services, workflow, params)
+    targets = webhook_targets(services.settings, webhook_url)  # 422 when it cannot be signed
     await check_create_rate(services, user, take=True)
     job_id = uuid.uuid4().hex
     limit = services.settings.max_active_jobs_per_user
     try:
         await services.store.create(
-            job_id, workflow, params, user, max_active=limit, waiting_for_worker=not info.available
+            job_id,
+            workflow,
+            params,
+            user,
+            max_active=limit,
+            waiting_for_worker=not info.available,
+            webhooks=targets,
         )
     except TooManyActiveJobs as exc:
         raise StartRefused(

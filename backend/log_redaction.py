@@ -23,6 +23,8 @@ _PAIR = re.compile(r"(?:^|(?<=[?&;\s\"'(\[]))([^=&;?#\s\"']+)=([^&\s\"']*)")
 """A ``name=value`` pair at the start of the text or after a separator; the value may be empty."""
 _DECODE_ROUNDS = 4
 """Enough for a name encoded several times over; each round is cheap."""
+_ANSWER_LINK = re.compile(r"(/answer/)[^/?#\s\"']+")
+"""The token of an answer link (``backend.routes.answer_links``): the path is the credential."""
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 """The loggers that print request lines; they log directly, so a filter on each sees it all."""
 
@@ -46,8 +48,9 @@ def _redact_pair(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every token parameter (any spelling) redacted."""
-    return _PAIR.sub(_redact_pair, text)
+    """``text`` with the value of every token parameter (any spelling), and every answer
+    link's token, redacted."""
+    return _ANSWER_LINK.sub(rf"\1{REDACTED}", _PAIR.sub(_redact_pair, text))
 
 
 def _redact_arg(value: Any) -> Any:

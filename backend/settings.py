@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from agentjobs.settings import RedisSettings
+from agentjobs.webhook_settings import WebhookSettings
 
 
-class ApiSettings(RedisSettings):
+class ApiSettings(WebhookSettings):
     """The API process."""
 
     host: str = "127.0.0.1"

@@ -118,6 +118,7 @@ class JobStore:
         user: str,
         *,
         max_active: int = 0,
+        webhooks: str = "",
         waiting_for_worker: bool = False,
     ) -> str:
         """Write the record and the ``job_queued`` event; returns the event's cursor.
@@ -143,6 +144,8 @@ class JobStore:
             "created_at": now.isoformat(),
             "attempt": "0",
         } | ({"waiting_for_worker": "1"} if waiting_for_worker else {})
+        if webhooks:
+            fields["webhooks"] = webhooks  # the outbox's targets (agentjobs/scripts/outbox.py)
         result = await scripts.create(
             self.redis,
             job_id=job_id,

@@ -11,7 +11,10 @@ from worker.settings import get_worker_settings
 
 settings = get_worker_settings()
 
-app = Celery("agentjobs", include=["worker.tasks", "worker.lifecycle"])
+app = Celery(
+    "agentjobs",
+    include=["worker.tasks", "worker.lifecycle", "worker.webhook_task", "worker.webhook_pump"],
+)
 app.conf.update(celery_config(settings))
 # Workflows are I/O bound (models, humans): threads, well above the core count.
 app.conf.update(worker_pool="threads", worker_concurrency=settings.concurrency)

@@ -20,6 +20,7 @@ from agentjobs.journal import JournalEntry
 from agentjobs.protocol import (
     AnswerValue,
     Event,
+    InputRequest,
     JobRecord,
     JobStatus,
     TextInput,
@@ -32,6 +33,7 @@ from agentjobs.scripts import StartOutcome, WriteKind
 from agentjobs.secrets import SecretUnavailable, unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
+from worker import deadline_default
 from worker.outages import surviving_outages
 from worker.reply_wait import (
     Wait,
@@ -213,6 +215,13 @@ class JobWriter:
         await self._state_hook("STARTED", {"job_id": self.job_id})
         answer: AnswerValue = unseal(json.loads(value), self.settings.secrets_key)
         return answer
+
+    async def apply_default(self, request: InputRequest, value: AnswerValue) -> AnswerValue:
+        """The request's deadline passed: its default answers it unless a person's did."""
+        self._waiting = None
+        return await deadline_default.apply_default(
+            self.redis, self.settings, self.job_id, request, value
+        )
 
     async def suspend_waiting(self) -> bool:
         """Let go of the job if its wait for an answer was interrupted (the worker is shutting

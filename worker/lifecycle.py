@@ -98,7 +98,8 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     """Publish the catalog and start the heartbeat once the worker consumes tasks."""
     settings = get_worker_settings()
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
-    catalog = catalog_entries()
+    # A dedicated webhook worker serves no workflow: it must not be counted as serving one.
+    catalog = {} if settings.webhook_deliveries == "only" else catalog_entries()
     name = getattr(sender, "hostname", None) or "worker"
     beat(client, name, catalog)
     log.info("published %d workflows from %s", len(catalog), settings.workflows)
@@ -113,7 +114,10 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
     _Published.thread = thread
     thread.start()
     pool_size = getattr(getattr(sender, "pool", None), "num_processes", None)
-    queues = [queue.name for queue in queues_of(load_registry(settings.workflows))]
+    queues = [
+        queue.name
+        for queue in queues_of(load_registry(settings.workflows), settings.webhook_deliveries)
+    ]
     SLOTS.start(client, queues, int(pool_size or settings.concurrency))
     if not settings.prefetch:
         fetch_promptly(sender)

@@ -30,14 +30,20 @@ def served_registry(spec: str) -> Workflows:
     return registry
 
 
-def queues_of(registry: Workflows) -> list[Queue]:
+def queues_of(registry: Workflows, webhooks: str = "also") -> list[Queue]:
     """The Celery queues a worker of ``registry`` consumes: one per workflow, and the default.
 
     Declared like Celery declares a queue named on the command line (direct exchange of the
     same name), so a task the API sends with ``queue=`` lands on it. The default queue stays
     for tasks sent without a route; a run task found there is forwarded (``worker.tasks``).
+    ``webhooks`` (``AGENTJOBS_WEBHOOK_DELIVERIES``): ``also`` adds the webhook queue, ``only``
+    consumes nothing else, ``off`` leaves it out.
     """
     names = [keys.CELERY_QUEUE, *(keys.workflow_queue(wf.name) for wf in registry)]
+    if webhooks == "only":
+        names = []
+    if webhooks != "off":
+        names.append(keys.WEBHOOK_QUEUE)
     return [
         Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
         for name in names

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 
-from agentjobs.settings import ModelSettings, RedisSettings
+from agentjobs.settings import ModelSettings
+from agentjobs.webhook_settings import WebhookSettings
 
 
-class WorkerSettings(RedisSettings, ModelSettings):
+class WorkerSettings(WebhookSettings, ModelSettings):
     """A worker process (its Redis, its jobs, and the model its workflows use)."""
 
     workflows: str = "agentjobs.examples.registry:registry"
@@ -34,6 +36,10 @@ class WorkerSettings(RedisSettings, ModelSettings):
     """On SIGTERM, how long running jobs get to finish before failing with ``shutdown``."""
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     """How often a worker records that it is alive (``GET /health`` lists it)."""
+    webhook_deliveries: Literal["also", "off", "only"] = "also"
+    """Whether this worker delivers webhooks (consumes ``agentjobs.webhooks`` and runs the
+    pump): ``also`` beside its workflows, ``off`` not at all, ``only`` nothing else (a
+    dedicated webhook worker: it serves no workflow)."""
 
 
 @lru_cache

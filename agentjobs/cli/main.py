@@ -93,7 +93,7 @@ def worker(
     except RegistryUnusable as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    celery_app.conf.task_queues = queues_of(registry)
+    celery_app.conf.task_queues = queues_of(registry, settings.webhook_deliveries)
     celery_app.worker_main(
         [
             "worker",

@@ -15,6 +15,7 @@ from agentjobs.protocol.events import (
     _Frame,
 )
 from agentjobs.protocol.utf8 import CheckedAnswer, Utf8Json, Utf8Str
+from agentjobs.protocol.webhooks import WebhookUrl
 
 # HTTP bodies.
 
@@ -39,6 +40,9 @@ class JobCreate(_Frame):
 
     workflow: Utf8Str
     params: Utf8Json = Field(default_factory=dict)
+    webhook_url: WebhookUrl | None = None
+    """Where this job's webhooks also go (besides ``AGENTJOBS_WEBHOOK_URL``), signed with the
+    deployment's ``AGENTJOBS_WEBHOOK_SECRET``; a URL that is not http(s) is a 422."""
 
 
 class InputAnswer(_Frame):

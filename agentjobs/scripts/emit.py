@@ -65,6 +65,7 @@ hset_pairs(KEYS[1], 9, tonumber(ARGV[8]))
 if kind == 'request' then
   local rid = cjson.decode(ARGV[2])['request_id']
   redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full, 'pending_id', rid)
+  outbox(KEYS[1], id, 'job.awaiting_input')
 elseif kind == 'terminal' then
   finish(KEYS[1], KEYS[2], ARGV[5])
   redis.call('HSET', KEYS[1], 'ended_by', ARGV[1])

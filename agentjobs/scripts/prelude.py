@@ -7,9 +7,10 @@ Events are stored in the stream without their id (field ``e``); ``append`` splic
 from __future__ import annotations
 
 from agentjobs.protocol import Event, WorkflowFailed
+from agentjobs.scripts.inbox import INBOX
 from agentjobs.scripts.lua_script import Arg
 
-PRELUDE = """
+PRELUDE = INBOX + """
 local function is_terminal(st)
   return st == 'succeeded' or st == 'failed' or st == 'cancelled'
 end
@@ -53,6 +54,7 @@ local function finish(job, events, retention)
   -- keys.reply(id, rid) is keys.job(id) .. ':reply:' .. rid (same hash tag; agentjobs/keys.py).
   local rid = redis.call('HGET', job, 'reply_id')
   if rid then redis.call('DEL', job .. ':reply:' .. rid) end
+  unlist(job)
   redis.call('HDEL', job, 'pending', 'pending_id', 'token', 'suspended', 'resume', 'reply_id')
   redis.call('EXPIRE', job, retention)
   redis.call('EXPIRE', events, retention)

@@ -59,7 +59,9 @@ async def create_job(
 ) -> JobCreated:
     """Start a job: record it, log ``job_queued`` and put its task on the queue."""
     try:
-        job_id, _info = await start_job(services, user, body.workflow, body.params)
+        job_id, _info = await start_job(
+            services, user, body.workflow, body.params, webhook_url=body.webhook_url
+        )
     except StartRefused as exc:
         raise HTTPException(exc.status_code, exc.detail, headers=exc.headers) from exc
     bind_job(job_id=job_id, workflow=body.workflow, user=user)  # for the access log line

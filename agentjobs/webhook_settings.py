@@ -1,0 +1,76 @@
+"""Settings of webhooks and answer links, shared by the API (which records each job's targets and
+checks links) and the worker (which delivers, signs and mints links)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from standardwebhooks import Webhook
+
+from agentjobs.protocol.webhooks import http_url_problem
+from agentjobs.settings import RedisSettings
+
+
+class WebhookSettings(RedisSettings):
+    """Where job notifications go, how they are retried, and the public address of answer links.
+
+    Give the API and every worker the same values (like ``AGENTJOBS_SECRETS_KEY``).
+    """
+
+    webhook_url: str | None = None
+    """The deployment's webhook endpoint: every job's events go there (besides a job's own
+    ``webhook_url``). Recorded in each job when it is created."""
+    webhook_secret: SecretStr | None = None
+    """The ``whsec_...`` key (Standard Webhooks) every delivery is signed with, the per-job
+    endpoints' included. Required once any webhook is configured."""
+    webhook_retry_seconds: float = Field(default=86400.0, gt=0)
+    """How long a delivery is retried (from the event) before it is given up as ``failed``."""
+    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    """The delay before the first retry; each later one doubles it (with jitter)."""
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    """The longest delay between two attempts."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long one attempt may take (connect, send, answer) before it counts as failed."""
+    webhook_allow_private: bool = False
+    """Deliver to loopback, private, link-local and other non-public addresses too (refused by
+    default: a job's ``webhook_url`` must not reach into the deployment's own network)."""
+    public_url: str | None = None
+    """Where people reach the API (``https://jobs.example.com``): with it, each waiting request
+    gets an answer link in its ``job.awaiting_input`` webhook. Needs ``AGENTJOBS_SECRETS_KEY``,
+    from which the links' signing key is derived."""
+    answer_link_ttl_seconds: int = Field(default=3600, ge=60)
+    """How long an answer link is valid when its request has no deadline of its own."""
+
+    @field_validator("webhook_url", "public_url")
+    @classmethod
+    def _absolute_http(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        problem = http_url_problem(url)
+        if problem is not None:
+            raise ValueError(problem)
+        return url.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _valid_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None or not secret.get_secret_value():
+            return None
+        value = secret.get_secret_value()
+        try:
+            Webhook(value)
+        except Exception as exc:  # standardwebhooks raises several kinds; never echo the value
+            raise ValueError("expected a Standard Webhooks secret: whsec_<base64>") from exc
+        if not value.startswith("whsec_"):
+            raise ValueError("expected a Standard Webhooks secret: whsec_<base64>")
+        return secret
+
+    @model_validator(mode="after")
+    def _secrets_present(self) -> WebhookSettings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("AGENTJOBS_WEBHOOK_URL needs AGENTJOBS_WEBHOOK_SECRET (whsec_...)")
+        if self.public_url and self.secrets_key is None:
+            raise ValueError(
+                "AGENTJOBS_PUBLIC_URL needs AGENTJOBS_SECRETS_KEY: answer links are signed "
+                "with a key derived from it"
+            )
+        return self
