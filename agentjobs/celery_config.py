@@ -55,17 +55,20 @@ def queue_lists(queue: str) -> list[str]:
     return [queue, f"{queue}{PRIORITY_SEP}{NEW_JOB_PRIORITY}"]
 
 
-def run_task_options(job_id: str, workflow: str, resumed: bool = False) -> dict[str, Any]:
+def run_task_options(
+    job_id: str, workflow: str, resumed: bool = False, version: str | None = None
+) -> dict[str, Any]:
     """The ``send_task`` arguments of a job's run task (after the task name), for every sender.
 
-    The task goes to the workflow's own queue, so only a worker serving the workflow takes it;
+    The task goes to the workflow's own queue (a job pinned to a ``version``: that version's
+    queue), so only a worker serving the workflow (that version) takes it;
     its Celery id is the job id; Flower and Celery's logs show it as ``run_workflow:<workflow>``.
     A ``resumed`` job (handed back after an answer or a lost worker) goes ahead of new jobs.
     """
     return {
         "args": [job_id, workflow],
         "task_id": job_id,
-        "queue": keys.workflow_queue(workflow),
+        "queue": keys.workflow_queue(workflow, version),
         "shadow": keys.run_task_label(workflow),
         "priority": RESUME_PRIORITY if resumed else NEW_JOB_PRIORITY,
     }

@@ -40,12 +40,26 @@ METRICS = f"{PREFIX}:metrics"
 the API's ``/metrics`` (``agentjobs.job_metrics``)."""
 
 
-def workflow_queue(workflow: str) -> str:
-    """The Celery queue of one workflow's run tasks.
+UNFINISHED = f"{PREFIX}:unfinished"
+"""Hash: ``version_field(workflow, version)`` -> how many jobs pinned to that version have not
+ended. The scripts keep it (``count_unfinished`` in ``agentjobs/scripts/prelude.py`` builds the
+same field from the record): +1 when a job is pinned to a version, -1 at its end."""
 
-    Versions (planned) will be a suffix of this name, ``agentjobs.wf.<workflow>@<version>``.
+
+def version_field(workflow: str, version: str) -> str:
+    """``<workflow>@<version>``: a workflow version's field in ``UNFINISHED`` (and queue suffix)."""
+    return f"{workflow}@{version}"
+
+
+def workflow_queue(workflow: str, version: str | None = None) -> str:
+    """The Celery queue of one workflow's run tasks, or of one version's.
+
+    ``agentjobs.wf.<workflow>@<version>`` is consumed only by workers serving that version (the
+    jobs pinned to it: new jobs while it is the newest served, and every replay);
+    ``agentjobs.wf.<workflow>`` by every worker of the workflow (jobs not pinned yet).
     """
-    return f"{WORKFLOW_QUEUE_PREFIX}{workflow}"
+    name = workflow if version is None else version_field(workflow, version)
+    return f"{WORKFLOW_QUEUE_PREFIX}{name}"
 
 
 def run_task_label(workflow: str) -> str:
@@ -56,6 +70,16 @@ def run_task_label(workflow: str) -> str:
 def workflow_workers(workflow: str) -> str:
     """Sorted set: worker name -> its last heartbeat (epoch seconds) while serving ``workflow``."""
     return f"{PREFIX}:workflow:{workflow}:workers"
+
+
+def workflow_versions(workflow: str) -> str:
+    """Hash: version -> catalog entry JSON of every version of ``workflow`` a worker published."""
+    return f"{PREFIX}:workflow:{workflow}:versions"
+
+
+def version_workers(workflow: str, version: str) -> str:
+    """Sorted set: worker name -> its last heartbeat (epoch seconds) while serving that version."""
+    return f"{PREFIX}:workflow:{workflow}:version:{version}:workers"
 
 
 def job(job_id: str) -> str:
@@ -175,3 +199,27 @@ def model_rate(model: str) -> str:
 def model_tokens(model: str) -> str:
     """String: when the model's token debt is paid off (ms, Redis clock), the token limit."""
     return f"{PREFIX}:model:{model}:tokens"
+
+
+DELIVER_WEBHOOK_TASK = "agentjobs.deliver_webhook"
+"""The Celery task that makes one attempt at one webhook delivery."""
+WEBHOOK_QUEUE = "agentjobs.webhooks"
+"""The queue of webhook deliveries (every worker consumes it unless told otherwise)."""
+WEBHOOKS_DUE = f"{PREFIX}:webhooks:due"
+"""Sorted set: ``webhook_due_member(job, id)`` of each unfinished delivery -> when its next
+attempt is due (epoch ms, Redis clock); a claimed one is pushed ahead by the claim's lease."""
+
+
+def job_webhooks(job_id: str) -> str:
+    """Sorted set: the job's webhook ids -> when each was recorded (epoch ms)."""
+    return f"{job(job_id)}:webhooks"
+
+
+def webhook(job_id: str, webhook_id: str) -> str:
+    """Hash: one delivery (target, url, body, status, attempts, last error)."""
+    return f"{job(job_id)}:webhook:{webhook_id}"
+
+
+def webhook_due_member(job_id: str, webhook_id: str) -> str:
+    """A delivery's member in ``WEBHOOKS_DUE``; ``split(" ")`` gives the two back."""
+    return f"{job_id} {webhook_id}"

@@ -34,6 +34,7 @@ def record_from_hash(raw: dict[str, str]) -> JobRecord:
         started_at=_optional_time(raw.get("started_at")),
         finished_at=_optional_time(raw.get("finished_at")),
         worker=raw.get("worker"),
+        workflow_version=raw.get("workflow_version"),
         attempt=int(raw.get("attempt", "0")),
         pending=_PENDING_ADAPTER.validate_json(pending) if pending else None,
         suspended=raw.get("suspended") == "1",
@@ -41,14 +42,14 @@ def record_from_hash(raw: dict[str, str]) -> JobRecord:
         result=json.loads(raw["result"]) if "result" in raw else None,
         error=raw.get("error"),
         reason=raw.get("reason"),  # type: ignore[arg-type]
+        trace_id=_trace_id(raw.get("traceparent")),
+        traceparent=raw.get("traceparent"),
         last_event_id=raw.get("last_event_id"),
+        budget=Budget.model_validate_json(raw["budget"]) if raw.get("budget") else None,
+        usage=usage_from_hash(raw),
     )
 
 
-        budget=Budget.model_validate_json(raw["budget"]) if raw.get("budget") else None,
-        usage=usage_from_hash(raw),
-def _optional_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 USAGE_FIELDS = ("usage_calls", "usage_prompt", "usage_completion", "usage_cost")
 """The job hash's usage counters (``agentjobs/scripts/usage.py`` adds to them)."""
 
@@ -64,3 +65,11 @@ def usage_from_hash(raw: dict[str, str]) -> Usage:
     )
 
 
+def _trace_id(traceparent: str | None) -> str | None:
+    """The trace id in a W3C ``traceparent`` (``00-<trace id>-<span id>-<flags>``)."""
+    parts = (traceparent or "").split("-")
+    return parts[1] if len(parts) == 4 else None
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

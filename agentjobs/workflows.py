@@ -10,7 +10,9 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from agentjobs.protocol import WorkflowInfo
+from agentjobs.protocol.bodies import Budget
 from agentjobs.ui import JobUI
+from agentjobs.versions import DEFAULT_VERSION, check_version
 
 P = TypeVar("P", bound=BaseModel)
 WorkflowFunc = Callable[[JobUI, Any], Coroutine[Any, Any, Any]]
@@ -37,6 +39,10 @@ class Workflow:
     """Seconds the whole run may take (None: the worker's default)."""
     on_worker_lost: Literal["fail", "resume"] = "fail"
     """``resume`` replays the job on another worker when its worker dies (see durability)."""
+    version: str = DEFAULT_VERSION
+    """Which code this is (``agentjobs.versions``): a job started on it replays only on it."""
+    budget: Budget | None = None
+    """Default limits on a job's model use; ``POST /jobs`` may give any of them itself."""
 
     def info(self) -> WorkflowInfo:
         """The catalog entry the worker publishes for the API."""
@@ -44,6 +50,7 @@ class Workflow:
             name=self.name,
             description=self.description,
             params_schema=self.params.model_json_schema(),
+            version=self.version,
         )
 
 
@@ -68,19 +75,33 @@ class Workflows:
         input_timeout: float | None = None,
         time_limit: float | None = None,
         on_worker_lost: Literal["fail", "resume"] = "fail",
+        version: str = DEFAULT_VERSION,
+        budget: Budget | None = None,
     ) -> Callable[[F], F]:
         """Decorator adding an ``async def workflow(ui, params) -> result`` under ``name``.
 
         ``input_timeout`` and ``time_limit`` (seconds) override the worker's defaults for this
         workflow; a single request can still pass its own ``timeout``. ``on_worker_lost`` is
         ``fail`` (at most once: the default) or ``resume`` (replay it elsewhere from its journal).
+        ``version`` (default ``"1"``) names this code: new jobs run on the newest version live
+        workers serve, and a job replays only on the version it started on (docs/operations.md).
+        ``budget`` is the default limit on each job's model use (a job's own ``budget`` in
+        ``POST /jobs`` overrides it limit by limit; docs/operations.md).
         """
 
         def add(func: F) -> F:
             if name in self._workflows:
                 raise ValueError(f"workflow {name!r} is already registered")
             self._workflows[name] = Workflow(
-                name, description, params, func, input_timeout, time_limit, on_worker_lost
+                name,
+                description,
+                params,
+                func,
+                input_timeout,
+                time_limit,
+                on_worker_lost,
+                version=check_version(version),
+                budget=budget,
             )
             return func
 

@@ -1,31 +1,51 @@
-"""The live workflow catalog: every workflow ever published, with the workers serving it now.
+"""The live catalog: every workflow ever published, its versions, and the workers serving each.
 
-Workers write two things with every heartbeat (``worker.lifecycle``): the workflow's entry (name,
-description, params schema) into ``keys.WORKFLOWS``, kept for good so that params can still be
-checked while no worker serves it, and their own name with the time into
-``keys.workflow_workers(name)``. A workflow is *available* while some worker beat for it within
-the live window (``AGENTJOBS_WORKER_SEEN_SECONDS``); one no worker served for ``FORGET_SECONDS``
-is dropped from the listing and is then unknown (404) like one never registered.
+Workers write three things with every heartbeat (``worker.lifecycle``): the workflow's entry
+(name, description, params schema, version) into ``keys.WORKFLOWS`` and, per version, into
+``keys.workflow_versions(name)``, kept for good so that params can still be checked while no
+worker serves it; and their own name with the time into ``keys.workflow_workers(name)`` and
+``keys.version_workers(name, version)``. A workflow (or version) is *available* while some
+worker beat for it within the live window (``AGENTJOBS_WORKER_SEEN_SECONDS``); one no worker
+served for ``FORGET_SECONDS`` is dropped from the listing and is then unknown (404) like one
+never registered. Unfinished jobs per version come from ``keys.UNFINISHED``, kept by the
+scripts (no scan).
+
+The entry's ``version`` is the one new jobs run on: the newest version (``agentjobs.versions``
+order) that live workers serve, or with none live the newest published; its description and
+params schema are that version's.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from agentjobs import keys
 from agentjobs.protocol import WorkflowInfo
+from agentjobs.protocol.bodies import WorkflowVersionInfo
+from agentjobs.versions import newest, version_key
 
 FORGET_SECONDS = 7 * 24 * 3600.0
 """How long after its last worker was seen a workflow stays listed (as unavailable)."""
 
 
-def waiting_message(workflow: str) -> str:
-    """The ``progress`` text of a job queued while no live worker serves its workflow."""
-    return f"waiting for a worker that serves {workflow}"
+def waiting_message(workflow: str, version: str | None = None) -> str:
+    """The ``progress`` text of a job waiting while no live worker serves its workflow (or the
+    version it is pinned to)."""
+    if version is None:
+        return f"waiting for a worker that serves {workflow}"
+    return f"waiting for a worker that serves {workflow} version {version}"
+
+
+def _seen(reply: list[tuple[str, float]]) -> float | None:
+    return float(reply[0][1]) if reply else None
+
+
+def _time(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
 async def read_catalog(
@@ -38,9 +58,10 @@ async def read_catalog(
 ) -> list[WorkflowInfo]:
     """The catalog entries of ``names`` (default: all), sorted by name, with live workers.
 
-    ``workers`` counts the workers that beat for a workflow within ``seen_within`` seconds;
-    workflows no worker served for ``forget_after`` seconds are left out. An entry with no
-    worker record at all (published before workers kept one) is listed as unavailable.
+    ``workers`` counts the workers that beat for a workflow within ``seen_within`` seconds
+    (``versions``: per version, with its unfinished jobs); workflows no worker served for
+    ``forget_after`` seconds are left out. An entry with no worker record at all (published
+    before workers kept one) is listed as unavailable.
     """
     now = time.time() if now is None else now
     if names is None:
@@ -50,27 +71,80 @@ async def read_catalog(
         raw = {name: value for name, value in zip(names, values, strict=True) if value}
     ordered = sorted(raw)
     async with redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.UNFINISHED)
         for name in ordered:
             pipe.zcount(keys.workflow_workers(name), now - seen_within, "+inf")
             pipe.zrevrange(keys.workflow_workers(name), 0, 0, withscores=True)
-        replies = await pipe.execute()
+            pipe.hgetall(keys.workflow_versions(name))
+        first: list[Any] = await pipe.execute()
+    unfinished = cast(dict[str, str], first[0])
+    published = {name: cast(dict[str, str], first[3 + 3 * i]) for i, name in enumerate(ordered)}
+    pairs = [
+        (name, version)
+        for name in ordered
+        for version in {*published[name], *_pending_versions(unfinished, name)}
+    ]
+    async with redis.pipeline(transaction=False) as pipe:
+        for name, version in pairs:
+            pipe.zcount(keys.version_workers(name, version), now - seen_within, "+inf")
+            pipe.zrevrange(keys.version_workers(name, version), 0, 0, withscores=True)
+        second: list[Any] = await pipe.execute()
+    versions: dict[str, list[WorkflowVersionInfo]] = {name: [] for name in ordered}
+    for index, (name, version) in enumerate(pairs):
+        versions[name].append(
+            WorkflowVersionInfo(
+                version=version,
+                workers=int(second[2 * index]),
+                unfinished=int(unfinished.get(keys.version_field(name, version), 0)),
+                last_seen=_time(_seen(second[2 * index + 1])),
+            )
+        )
     catalog = []
     for index, name in enumerate(ordered):
-        live, newest = int(replies[2 * index]), replies[2 * index + 1]
-        last_seen = float(newest[0][1]) if newest else None
+        live, last_seen = int(first[1 + 3 * index]), _seen(first[2 + 3 * index])
         if last_seen is not None and now - last_seen > forget_after:
             continue
-        entry = WorkflowInfo.model_validate_json(raw[name])
+        listed = sorted(versions[name], key=lambda v: version_key(v.version))
+        entry = _entry_of(raw[name], published[name], listed)
         catalog.append(
             entry.model_copy(
                 update={
                     "workers": live,
                     "available": live > 0,
-                    "last_seen": datetime.fromtimestamp(last_seen, UTC) if last_seen else None,
+                    "last_seen": _time(last_seen),
+                    "versions": listed,
                 }
             )
         )
     return catalog
+
+
+def _pending_versions(unfinished: dict[str, str], name: str) -> list[str]:
+    """Versions of ``name`` with unfinished jobs (listed even if no worker published them)."""
+    prefix = keys.version_field(name, "")
+    found = (field[len(prefix) :] for field in unfinished if field.startswith(prefix))
+    return [version for version in found if "@" not in version]  # not another workflow's
+
+
+def _entry_of(
+    fallback: str, published: dict[str, str], listed: list[WorkflowVersionInfo]
+) -> WorkflowInfo:
+    """The entry of the version new jobs run on: the newest live one, else newest published."""
+    live = newest(v.version for v in listed if v.workers > 0 and v.version in published)
+    chosen = live or newest(published)
+    return WorkflowInfo.model_validate_json(published[chosen] if chosen else fallback)
+
+
+def runs_on(info: WorkflowInfo) -> str | None:
+    """The version a new job of ``info`` is pinned to: the newest one live workers serve, or
+    None while none does (the first worker of any version to take it pins it)."""
+    live = [v.version for v in info.versions if v.workers > 0]
+    return info.version if info.version in live else None
+
+
+def version_served(info: WorkflowInfo, version: str) -> bool:
+    """Does some live worker serve ``version`` of the workflow?"""
+    return any(v.version == version and v.workers > 0 for v in info.versions)
 
 
 async def read_workflow(redis: Redis, name: str, seen_within: float) -> WorkflowInfo | None:

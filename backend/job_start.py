@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agentjobs import keys
+from agentjobs.budgets import daily_limits_reached, next_utc_day, utc_day
 from agentjobs.protocol import WorkflowInfo
+from agentjobs.protocol.bodies import Budget
 from agentjobs.scripts.rate_limit import rate_limit
-from backend import metrics
+from backend import catalog, metrics
 from backend.params import params_errors
 from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
@@ -68,6 +70,26 @@ async def check_create_rate(services: Services, user: str, *, take: bool) -> Non
     )
 
 
+async def check_daily_budget(services: Services, user: str) -> None:
+    """Raise ``StartRefused`` (429, ``Retry-After``: the next UTC midnight) when ``user``'s
+    model use today reached ``AGENTJOBS_USER_DAILY_TOKENS`` or ``..._COST_USD``."""
+    settings = services.settings
+    if settings.user_daily_tokens is None and settings.user_daily_cost_usd is None:
+        return
+    raw = await services.redis.hmget(keys.user_day_usage(user, utc_day()), ["tokens", "cost"])
+    reached = daily_limits_reached(settings, float(raw[0] or 0), float(raw[1] or 0))
+    if reached is None:
+        return
+    resets = next_utc_day()
+    wait = (resets - datetime.now(UTC)).total_seconds()
+    raise StartRefused(
+        429,
+        f"your daily model budget is used up ({reached}); it resets at "
+        f"{resets.isoformat()} (in {wait:.0f} s)",
+        {"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+
+
 async def check_start(services: Services, workflow: str, params: dict[str, Any]) -> WorkflowInfo:
     """The workflow's catalog entry, once ``params`` fit it; raises ``StartRefused`` otherwise.
 
@@ -92,18 +114,27 @@ async def start_job(
     workflow: str,
     params: dict[str, Any],
     webhook_url: str | None = None,
+    budget: Budget | None = None,
 ) -> tuple[str, WorkflowInfo]:
     """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
 
+    The job is pinned to the newest version live workers serve (``backend.catalog.runs_on``)
+    and sent to that version's queue.
+
     Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
-    ``Retry-After``) or cap of active jobs. A task the broker refused is sent again by the
-    reaper (``agentjobs.scripts.resend``): the job is accepted either way.
+    ``Retry-After``) or cap of active jobs, or over the user's daily model budget. A task the
+    broker refused is sent again by the reaper (``agentjobs.scripts.resend``): the job is
+    accepted either way.
     """
     info = await check_start(services, workflow, params)
     targets = webhook_targets(services.settings, webhook_url)  # 422 when it cannot be signed
+    await check_daily_budget(services, user)
     await check_create_rate(services, user, take=True)
     job_id = uuid.uuid4().hex
     limit = services.settings.max_active_jobs_per_user
+    # The newest version live workers serve; with none live, the job stays unpinned on the
+    # workflow's queue and the first worker to take it pins it to its version.
+    version = catalog.runs_on(info)
     try:
         await services.store.create(
             job_id,
@@ -112,7 +143,9 @@ async def start_job(
             user,
             max_active=limit,
             waiting_for_worker=not info.available,
+            version=version,
             webhooks=targets,
+            budget=budget,
         )
     except TooManyActiveJobs as exc:
         raise StartRefused(
@@ -121,7 +154,7 @@ async def start_job(
             f"limit is {exc.limit}: wait for one to finish or cancel one",
         ) from exc
     try:
-        await services.queue.enqueue(job_id, workflow)
+        await services.queue.enqueue(job_id, workflow, version=version)
     except ENQUEUE_ERRORS as exc:
         log.warning("job %s: the broker refused its task (%r); the reaper resends it", job_id, exc)
     else:

@@ -27,11 +27,14 @@ class JobQueue:
         # channel for good: subscriptions without end, and result messages nobody reads.
         self.celery.conf.update(celery_config(settings), result_backend=None)
 
-    async def enqueue(self, job_id: str, workflow: str, resumed: bool = False) -> None:
-        """Put the job's task on its workflow's queue; the Celery task id is the job id.
+    async def enqueue(
+        self, job_id: str, workflow: str, resumed: bool = False, version: str | None = None
+    ) -> None:
+        """Put the job's task on its workflow's queue (its version's, for a job pinned to a
+        ``version``); the Celery task id is the job id.
 
         A ``resumed`` job (answered, or handed back by the reaper) is served before new jobs."""
-        options = run_task_options(job_id, workflow, resumed)
+        options = run_task_options(job_id, workflow, resumed, version)
         # send_task blocks on the broker connection: keep it off the event loop.
         await asyncio.to_thread(self.celery.send_task, keys.RUN_WORKFLOW_TASK, **options)
 

@@ -1,9 +1,10 @@
 """The reaper: ends what no worker will: lost leases and expired questions of suspended jobs.
 
 A job whose worker stopped renewing its lease fails with ``worker_lost`` (or, under the
-``resume`` policy, is requeued and replayed); a suspended job whose question timed out fails
-with ``input_timeout``; a new job whose task never reached the broker (the API died before
-sending it, or the broker refused it) is sent again.
+``resume`` policy, is requeued and replayed); a suspended job whose question timed out is
+answered with the question's default (and requeued), or fails with ``input_timeout`` without
+one; a new job whose task never reached the broker (the API died before sending it, or the
+broker refused it) is sent again.
 
 Every API process runs one; the reap script re-checks each job atomically, so several reapers
 never fail a job twice, and a job whose lease was renewed meanwhile is left alone.
@@ -23,9 +24,10 @@ from agentjobs.job_metrics import end_increments
 from agentjobs.protocol import FailureReason, JobStatus, WorkflowFailed
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
+from backend.answers import apply_deadline_default
 from backend.queue import ENQUEUE_ERRORS
 from backend.settings import ApiSettings
-from backend.store import Requeue, hand_back
+from backend.store import JobStore, Requeue, hand_back, pinned_version
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Reaper:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
+        self._store = JobStore(redis, settings, requeue, settings.requeue_check_seconds)
         self._troubled = False
         self._recovered_ms: int | None = None
         """Redis's clock when the reaper reached it again after an outage (None: no outage)."""
@@ -54,6 +57,8 @@ class Reaper:
         now_ms = int(seconds) * 1000 + int(micros) // 1000
         failed = []
         for job_id in await self._due(keys.INPUT_DEADLINES, now_ms):
+            if await apply_deadline_default(self._store, job_id):
+                continue  # answered by its default, and requeued
             event, counted = await self._failure(job_id, INPUT_EXPIRED, "input_timeout")
             expired = await scripts.expire_input(
                 self.redis,
@@ -86,7 +91,15 @@ class Reaper:
             )
             if reaped.outcome is scripts.Reaping.REQUEUED:
                 log.warning("job %s: no worker holds it; handing it back to the queue", job_id)
-                await hand_back(self._requeue, job_id, reaped.workflow, "from the reaper")
+                await hand_back(
+                    self.redis,
+                    self._requeue,
+                    job_id,
+                    reaped.workflow,
+                    "from the reaper",
+                    seen_within=self.settings.worker_seen_seconds,
+                    maxlen=self.settings.event_log_maxlen,
+                )
             elif reaped.outcome is scripts.Reaping.REAPED:
                 log.warning("job %s failed: worker lost", job_id)
                 failed.append(job_id)
@@ -99,7 +112,8 @@ class Reaper:
         check_ms = int(self.settings.requeue_check_seconds * 1000)
         for job_id, workflow in await resend.claim_unsent(self.redis, next_check_ms=check_ms):
             try:
-                await self._requeue(job_id, workflow)
+                version = await pinned_version(self.redis, job_id)
+                await self._requeue(job_id, workflow, version=version)
             except ENQUEUE_ERRORS:
                 log.warning("job %s: its task could not be sent again; will retry", job_id)
                 continue

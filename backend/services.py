@@ -41,7 +41,13 @@ async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
         name="reaper",
     )
     try:
-        store = JobStore(redis, settings, queue.enqueue, settings.requeue_check_seconds)
+        store = JobStore(
+            redis,
+            settings,
+            queue.enqueue,
+            settings.requeue_check_seconds,
+            settings.worker_seen_seconds,
+        )
         yield Services(settings, redis, store, relay, queue)
     finally:
         reaper.cancel()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Collection
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 from agentjobs import keys, scripts
 from agentjobs.job_metrics import end_increments
 from agentjobs.protocol import (
+    AnswerSource,
     AnswerValue,
     InputReceived,
     JobQueued,
@@ -28,9 +30,12 @@ from agentjobs.protocol import (
     WorkflowInfo,
     utcnow,
 )
+from agentjobs.protocol.bodies import Budget
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
+from agentjobs.scripts.waiting import mark_waiting
 from agentjobs.settings import RedisSettings
+from agentjobs.tracing import trace_fields
 from backend import catalog, event_log
 from backend.event_log import CursorTooOld as CursorTooOld
 from backend.event_log import StoredEvent as StoredEvent
@@ -46,20 +51,47 @@ SECRET_MASK = "********"
 
 
 class Requeue(Protocol):
-    """Puts a job (id, workflow) on the task queue; ``resumed`` ones ahead of new ones."""
+    """Puts a job (id, workflow) on the task queue (its ``version``'s queue, for a job pinned
+    to one); ``resumed`` ones ahead of new ones."""
 
-    def __call__(self, job_id: str, workflow: str, resumed: bool = False) -> Awaitable[None]: ...
+    def __call__(
+        self, job_id: str, workflow: str, resumed: bool = False, version: str | None = None
+    ) -> Awaitable[None]: ...
 
 
-async def hand_back(requeue: Requeue | None, job_id: str, workflow: str, when: str) -> None:
-    """Put a job no worker holds back on the queue. A refusal is only logged: the job waits in
-    the leases index (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again."""
+async def pinned_version(redis: Redis, job_id: str) -> str | None:
+    """The version the job is pinned to (it never changes once set), or None."""
+    return cast(str | None, await redis.hget(keys.job(job_id), "workflow_version"))
+
+
+async def hand_back(
+    redis: Redis,
+    requeue: Requeue | None,
+    job_id: str,
+    workflow: str,
+    when: str,
+    *,
+    seen_within: float,
+    maxlen: int,
+) -> None:
+    """Put a job no worker holds back on the queue of the version it is pinned to; while no
+    live worker serves that version, the job says so (``waiting_for_worker`` and a progress
+    event, ``scripts.waiting``). A refusal is only logged: the job waits in the leases index
+    (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again."""
     if requeue is None:
         return
+    version = await pinned_version(redis, job_id)
     try:
-        await requeue(job_id, workflow, resumed=True)
+        await requeue(job_id, workflow, resumed=True, version=version)
     except ENQUEUE_ERRORS:
         log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
+    if version is None:
+        return
+    info = await catalog.read_workflow(redis, workflow, seen_within)
+    if info is None or not catalog.version_served(info, version):
+        content = catalog.waiting_message(workflow, version)
+        event = Progress(job_id=job_id, content=content)
+        await mark_waiting(redis, job_id=job_id, event=event, maxlen=maxlen)
 
 
 class AnswerOutcome(StrEnum):
@@ -68,6 +100,24 @@ class AnswerOutcome(StrEnum):
     ACCEPTED = "accepted"
     NOT_PENDING = "not_pending"
     MISSING = "missing"
+    REPEATED = "repeated"
+    """The same user sent this answer before with the same idempotency key; it was taken."""
+
+
+@dataclass(frozen=True)
+class TakenAnswer:
+    """Who took a request that is no longer pending, and with which idempotency key."""
+
+    by: str
+    source: str
+    key: str
+
+    @property
+    def described(self) -> str:
+        """How a refusal names who took it."""
+        if self.source == "deadline":
+            return "by its deadline (the default was applied)"
+        return f"by {self.by}"
 
 
 class CancelOutcome(StrEnum):
@@ -104,11 +154,13 @@ class JobStore:
         settings: RedisSettings,
         requeue: Requeue | None = None,
         requeue_check_seconds: float = 60.0,
+        worker_seen_seconds: float = 60.0,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
         self._requeue_check_ms = int(requeue_check_seconds * 1000)
+        self._worker_seen_seconds = worker_seen_seconds
 
     async def create(
         self,
@@ -120,13 +172,16 @@ class JobStore:
         max_active: int = 0,
         webhooks: str = "",
         waiting_for_worker: bool = False,
+        version: str | None = None,
+        budget: Budget | None = None,
     ) -> str:
         """Write the record and the ``job_queued`` event; returns the event's cursor.
 
         Raises ``TooManyActiveJobs`` when ``user`` already has ``max_active`` (> 0) active jobs;
         the count and the write are one atomic step. ``waiting_for_worker``: no live worker
-        serves ``workflow``; the record and a ``progress`` event say so. Call ``sent`` once the
-        broker took the job's task, or the reaper sends it again.
+        serves ``workflow``; the record and a ``progress`` event say so. ``version``: pin the job
+        to it (counted as unfinished there). ``budget``: the job's own limits on model use. Call
+        ``sent`` once the broker took the job's task, or the reaper sends it again.
         """
         now = utcnow()
         event = JobQueued(job_id=job_id, workflow=workflow, params=params, ts=now)
@@ -135,17 +190,25 @@ class JobStore:
             if waiting_for_worker
             else None
         )
-        fields = {
-            "job_id": job_id,
-            "workflow": workflow,
-            "params": json.dumps(params),
-            "user": user,
-            "status": JobStatus.QUEUED.value,
-            "created_at": now.isoformat(),
-            "attempt": "0",
-        } | ({"waiting_for_worker": "1"} if waiting_for_worker else {})
+        fields = (
+            {
+                "job_id": job_id,
+                "workflow": workflow,
+                "params": json.dumps(params),
+                "user": user,
+                "status": JobStatus.QUEUED.value,
+                "created_at": now.isoformat(),
+                "attempt": "0",
+            }
+            | ({"waiting_for_worker": "1"} if waiting_for_worker else {})
+            | trace_fields()
+        )
         if webhooks:
             fields["webhooks"] = webhooks  # the outbox's targets (agentjobs/scripts/outbox.py)
+        if version is not None:
+            fields["workflow_version"] = version
+        if budget is not None:
+            fields["budget"] = budget.model_dump_json(exclude_none=True)
         result = await scripts.create(
             self.redis,
             job_id=job_id,
@@ -221,15 +284,27 @@ class JobStore:
         return await event_log.read_events(self.redis, job_id, after, limit)
 
     async def answer(
-        self, job_id: str, request_id: str, value: AnswerValue, *, secret: bool = False
+        self,
+        job_id: str,
+        request_id: str,
+        value: AnswerValue,
+        *,
+        secret: bool = False,
+        by: str = "",
+        idempotency_key: str = "",
+        source: AnswerSource = "human",
     ) -> AnswerOutcome:
         """Deliver an answer to the pending request ``request_id``, atomically.
 
         A ``secret`` answer (to a password input) reaches the worker but is masked in the log,
         and sealed with ``AGENTJOBS_SECRETS_KEY`` (or withheld) everywhere else in Redis.
+        ``by`` answered (empty: the deadline); the same ``by`` and ``idempotency_key`` again
+        is ``REPEATED``; ``answered`` says who took a request that is not pending any more.
         """
         shown = SECRET_MASK if secret else value
-        event = InputReceived(job_id=job_id, request_id=request_id, value=shown)
+        event = InputReceived(
+            job_id=job_id, request_id=request_id, value=shown, by=by or None, source=source
+        )
         result = await scripts.answer(
             self.redis,
             job_id=job_id,
@@ -239,18 +314,38 @@ class JobStore:
             maxlen=self.settings.event_log_maxlen,
             reply_ttl_seconds=self.settings.retention_seconds,
             requeue_check_ms=self._requeue_check_ms,
+            by=by,
+            idempotency_key=idempotency_key,
             secret=secret,
             key=self.settings.secrets_key,
         )
         if result.outcome is scripts.Delivery.REQUEUED:
             # The job was suspended (no worker holds it): a worker replays it from here.
             # A refused requeue is not the person's concern: the answer is journaled.
-            await hand_back(self._requeue, job_id, result.workflow, "after its answer")
+            await hand_back(
+                self.redis,
+                self._requeue,
+                job_id,
+                result.workflow,
+                "after its answer",
+                seen_within=self._worker_seen_seconds,
+                maxlen=self.settings.event_log_maxlen,
+            )
         if result.outcome in (scripts.Delivery.DELIVERED, scripts.Delivery.REQUEUED):
             return AnswerOutcome.ACCEPTED
         if result.outcome is scripts.Delivery.MISSING:
             return AnswerOutcome.MISSING
+        if result.outcome is scripts.Delivery.REPEATED:
+            return AnswerOutcome.REPEATED
         return AnswerOutcome.NOT_PENDING
+
+    async def answered(self, job_id: str, request_id: str) -> TakenAnswer | None:
+        """Who took ``request_id`` (kept by the answer script), or None if nobody did."""
+        raw = await self.redis.hget(keys.job(job_id), f"answer:{request_id}")
+        if raw is None:
+            return None
+        taken = json.loads(raw)
+        return TakenAnswer(taken["by"], taken["source"], taken["key"])
 
     async def cancel(
         self, job_id: str, by: str = "user", record: JobRecord | None = None

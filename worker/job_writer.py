@@ -33,6 +33,7 @@ from agentjobs.scripts import StartOutcome, WriteKind
 from agentjobs.secrets import SecretUnavailable, unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
+from agentjobs.versions import DEFAULT_VERSION
 from worker import deadline_default
 from worker.outages import surviving_outages
 from worker.reply_wait import (
@@ -100,14 +101,24 @@ class JobWriter:
         """True once this writer ended the job (its terminal event is written)."""
         self.start_status = ""
         """The job's status as the start script found it when it refused the start."""
+        self.pinned_version = ""
+        """The version the job is pinned to, when the start refused it as another version's."""
+        self.was_handed_back = False
+        """With ``pinned_version``: the refused job is a replay (answered or resumed)."""
         self._seq = 0
         self._emit_lock = asyncio.Lock()
         self._password_requests: set[str] = set()
 
     async def start(
-        self, workflow: str, worker: str, on_worker_lost: str = "fail"
+        self,
+        workflow: str,
+        worker: str,
+        on_worker_lost: str = "fail",
+        version: str = DEFAULT_VERSION,
     ) -> tuple[StartOutcome, JobRecord | None]:
-        """Take the job (queued, or handed back); the record is returned when it is ours."""
+        """Take the job (queued, or handed back) for this worker's ``version`` of the workflow;
+        the record is returned when it is ours. A job pinned to another version is refused:
+        ``pinned_version`` and ``was_handed_back`` then say where it must go."""
         event = WorkflowStarted(job_id=self.job_id, workflow=workflow, worker=worker)
         result = await scripts.start(
             self.redis,
@@ -117,7 +128,9 @@ class JobWriter:
             lease_ms=self.lease_ms,
             on_worker_lost=on_worker_lost,
             maxlen=self.settings.event_log_maxlen,
+            version=version,
         )
+        self.pinned_version, self.was_handed_back = result.version, result.resumed
         if result.record is not None:
             self._record = result.record
         self.start_status = result.status
@@ -158,6 +171,8 @@ class JobWriter:
         # function): numbering and writing under one lock keeps the log in numbering order, so
         # the replay check never mistakes a late write for one already logged.
         async with self._emit_lock:
+            if kind == "notice":  # unnumbered: a replay does not emit it again
+                return await self._write(event, "plain", {})
             seq, self._seq = self._seq, self._seq + 1
             cursor = await self._write(event, kind, {}, seq=seq)
         if isinstance(event, TextInput) and event.password:
@@ -173,8 +188,6 @@ class JobWriter:
         event = WorkflowCompleted(job_id=self.job_id, result=result)
         fields = {"finished_at": event.ts.isoformat(), "result": json.dumps(result)}
         return await self._end(event, JobStatus.SUCCEEDED, fields)
-            if kind == "notice":  # unnumbered: a replay does not emit it again
-                return await self._write(event, "plain", {})
 
     async def fail(self, error: str, reason: str) -> str:
         """End the job with a failure."""

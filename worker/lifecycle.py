@@ -2,8 +2,10 @@
 
 The catalog goes out with every heartbeat, not only at start: a Redis that restarted empty (or
 was flushed) has it back within one heartbeat, with no worker restart. Each beat also records
-this worker, with the time, under every workflow it serves (``keys.workflow_workers``): the API
-counts a workflow's live workers from that, and a clean stop removes the worker at once.
+this worker, with the time, under every workflow it serves (``keys.workflow_workers``) and
+under the version it serves of each (``keys.version_workers``, beside that version's entry in
+``keys.workflow_versions``): the API counts live workers per workflow and per version from
+that, and a clean stop removes the worker at once.
 """
 
 from __future__ import annotations
@@ -31,35 +33,46 @@ FORGET_WORKERS = 24 * 3600.0
 """Seconds after which a worker's entry under a workflow is removed by the others' beats."""
 
 
-def catalog_entries() -> dict[str, str]:
-    """Every registered workflow's catalog entry (JSON), by name."""
+Catalog = dict[str, tuple[str, str]]
+"""What a worker publishes: workflow name -> (the version it serves, its catalog entry JSON)."""
+
+
+def catalog_entries() -> Catalog:
+    """Every registered workflow's version and catalog entry (JSON), by name."""
     registry = load_registry(get_worker_settings().workflows)
-    return {wf.name: wf.info().model_dump_json() for wf in registry}
+    return {wf.name: (wf.version, wf.info().model_dump_json()) for wf in registry}
 
 
-def beat(client: redis.Redis, name: str, catalog: dict[str, str], now: float | None = None) -> None:
+def beat(client: redis.Redis, name: str, catalog: Catalog, now: float | None = None) -> None:
     """One heartbeat: this worker's time and the catalog, in one round trip."""
     now = time.time() if now is None else now
+    forget = now - FORGET_WORKERS
     with client.pipeline(transaction=False) as pipe:
         pipe.hset(keys.WORKERS, name, str(now))
-        for workflow, entry in catalog.items():
+        for workflow, (version, entry) in catalog.items():
             pipe.hset(keys.WORKFLOWS, workflow, entry)
-            pipe.zadd(keys.workflow_workers(workflow), {name: now})
-            # Workers that died without a clean stop (a new name at every start) fall out.
-            pipe.zremrangebyscore(keys.workflow_workers(workflow), "-inf", now - FORGET_WORKERS)
+            pipe.hset(keys.workflow_versions(workflow), version, entry)
+            for served in (
+                keys.workflow_workers(workflow),
+                keys.version_workers(workflow, version),
+            ):
+                pipe.zadd(served, {name: now})
+                # Workers that died without a clean stop (a new name at every start) fall out.
+                pipe.zremrangebyscore(served, "-inf", forget)
         pipe.execute()
 
 
-def leave(client: redis.Redis, name: str, catalog: dict[str, str]) -> None:
+def leave(client: redis.Redis, name: str, catalog: Catalog) -> None:
     """This worker stops: it serves nothing from now on (``/health``, ``GET /workflows``)."""
     with client.pipeline(transaction=False) as pipe:
         pipe.hdel(keys.WORKERS, name)
-        for workflow in catalog:
+        for workflow, (version, _entry) in catalog.items():
             pipe.zrem(keys.workflow_workers(workflow), name)
+            pipe.zrem(keys.version_workers(workflow, version), name)
         pipe.execute()
 
 
-def _heartbeat(client: redis.Redis, name: str, catalog: dict[str, str], every: float) -> None:
+def _heartbeat(client: redis.Redis, name: str, catalog: Catalog, every: float) -> None:
     while not _stop.is_set():
         try:
             beat(client, name, catalog)
@@ -73,7 +86,7 @@ class _Published:
 
     client: redis.Redis | None = None
     name = ""
-    catalog: dict[str, str] = {}
+    catalog: Catalog = {}
     thread: threading.Thread | None = None
 
 

@@ -21,7 +21,9 @@ from agentjobs.logging_setup import bind_job
 from agentjobs.model_meter import CURRENT_METER, Meter
 from agentjobs.protocol import JobRecord
 from agentjobs.replay import Journal, Nondeterministic
+from agentjobs.tracing import run_attempt
 from agentjobs.ui import CURRENT_UI, InputTimeout, JobUI
+from agentjobs.versions import DEFAULT_VERSION
 from agentjobs.workflows import Workflows
 from worker.job_writer import JobLost, JobWriter, StartOutcome, StateHook, Suspended
 from worker.settings import WorkerSettings
@@ -39,11 +41,16 @@ class RunOutcome:
     """How a run ended, for the Celery task to mirror in its own state."""
 
     status: str
-    """``succeeded``, ``failed``, ``cancelled`` or ``skipped`` (never started by this run)."""
+    """``succeeded``, ``failed``, ``cancelled``, ``skipped`` (never started by this run) or
+    ``refused`` (pinned to a version this worker does not serve: untouched)."""
     result: Any = None
     error: str | None = None
     user: str | None = None
     """Whose job it is, once the run started it (for the task's log lines)."""
+    pinned_version: str = ""
+    """``refused``: the job is pinned to this other version, and must be sent to its queue."""
+    resumed: bool = False
+    """``refused``: the job is a replay (it goes ahead of new jobs on that queue)."""
 
 
 class JobRunner:
@@ -76,7 +83,15 @@ class JobRunner:
             suspend_after=self.settings.suspend_after_seconds,
         )
         policy = registered.on_worker_lost if registered else "fail"
-        outcome, record = await writer.start(workflow, self.worker_name, policy)
+        version = registered.version if registered else DEFAULT_VERSION
+        outcome, record = await writer.start(workflow, self.worker_name, policy, version)
+        if outcome is StartOutcome.WRONG_VERSION:
+            log.info(
+                "job %s is pinned to version %s, not %s", job_id, writer.pinned_version, version
+            )
+            return RunOutcome(
+                "refused", pinned_version=writer.pinned_version, resumed=writer.was_handed_back
+            )
         if outcome is StartOutcome.FINISHED and writer.start_status == "cancelled":
             log.info("job %s was cancelled before it started", job_id)
             return RunOutcome("cancelled")
@@ -95,7 +110,10 @@ class JobRunner:
         # A first attempt has an empty journal: only a started run or an answer to its
         # question writes one.
         journal = await writer.load_journal() if resumed else []
-        return replace(await self._run_started(writer, record, journal), user=record.user)
+        with run_attempt(record, resumed) as attempt:
+            outcome = await self._run_started(writer, record, journal)
+            attempt.outcome(outcome.status, outcome.error)
+        return replace(outcome, user=record.user)
 
     async def _run_started(
         self, writer: JobWriter, record: JobRecord, journal: list[JournalEntry]
@@ -118,6 +136,8 @@ class JobRunner:
         limit = workflow.time_limit or self.settings.run_time_limit_seconds
         # The task copies this context: model clients built in the workflow find the UI.
         CURRENT_UI.set(ui)
+        budget = record.budget.over(workflow.budget) if record.budget else workflow.budget
+        CURRENT_METER.set(Meter(writer.redis, ui, self.settings, budget))
         main = asyncio.create_task(_within(limit, workflow.func(ui, params)))
         run = ActiveRun(record.job_id, asyncio.get_running_loop(), main)
         self.active.add(run)
@@ -136,8 +156,6 @@ class JobRunner:
                 command = await writer.next_control(interval)
                 if command == "end":
                     return
-        budget = record.budget.over(workflow.budget) if record.budget else workflow.budget
-        CURRENT_METER.set(Meter(writer.redis, ui, self.settings, budget))
                 renewed = command != "cancel" and await writer.renew_lease()
             except (RedisError, OSError):
                 # Redis may come back within the lease: keep the job and try again.
@@ -185,6 +203,7 @@ _FAILURE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (Nondeterministic, "nondeterministic"),
     (InputTimeout, "input_timeout"),
     (RunTimeLimit, "timeout"),
+    (BudgetExceeded, "budget_exceeded"),
 )
 
 
@@ -203,7 +222,6 @@ async def _ended_by(writer: JobWriter, run: ActiveRun, ui: JobUI, exc: BaseExcep
         log.info("job %s: the run stopped: %r", writer.job_id, cause, exc_info=cause)
         return RunOutcome("cancelled")
     for kind, reason in _FAILURE_REASONS:
-    (BudgetExceeded, "budget_exceeded"),
         if isinstance(cause, kind):
             return await _fail(writer, str(cause), reason)
     log.error("job %s: workflow raised", writer.job_id, exc_info=exc)

@@ -39,7 +39,11 @@ def queues_of(registry: Workflows, webhooks: str = "also") -> list[Queue]:
     ``webhooks`` (``AGENTJOBS_WEBHOOK_DELIVERIES``): ``also`` adds the webhook queue, ``only``
     consumes nothing else, ``off`` leaves it out.
     """
-    names = [keys.CELERY_QUEUE, *(keys.workflow_queue(wf.name) for wf in registry)]
+    names = [
+        keys.CELERY_QUEUE,
+        *(keys.workflow_queue(wf.name) for wf in registry),
+        *(keys.workflow_queue(wf.name, wf.version) for wf in registry),
+    ]
     if webhooks == "only":
         names = []
     if webhooks != "off":

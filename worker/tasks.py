@@ -37,9 +37,19 @@ def runner_for(worker_name: str) -> JobRunner:
     return JobRunner(load_registry(settings.workflows), settings, worker_name)
 
 
-def send_again(task: Task, job_id: str, workflow: str) -> None:
-    """Put the job's run task on its workflow's queue (the message in hand is acked already)."""
-    task.app.send_task(keys.RUN_WORKFLOW_TASK, **run_task_options(job_id, workflow))
+def send_again(
+    task: Task, job_id: str, workflow: str, resumed: bool = False, version: str | None = None
+) -> None:
+    """Put the job's run task on its workflow's queue, or its version's (the message in hand
+    is acked already)."""
+    options = run_task_options(job_id, workflow, resumed, version)
+    task.app.send_task(keys.RUN_WORKFLOW_TASK, **options)
+
+
+def _of_workflow(queue: str | None, workflow: str) -> bool:
+    """Is ``queue`` the workflow's queue or one of its versions' queues?"""
+    own = keys.workflow_queue(workflow)
+    return queue is not None and (queue == own or queue.startswith(keys.version_field(own, "")))
 
 
 @app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
@@ -64,7 +74,7 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     runner = runner_for(self.request.hostname or "worker")
     arrived_on = (self.request.delivery_info or {}).get("routing_key")
     own_queue = keys.workflow_queue(workflow)
-    if runner.registry.get(workflow) is None and arrived_on != own_queue:
+    if runner.registry.get(workflow) is None and not _of_workflow(arrived_on, workflow):
         # Not ours, and not on its workflow's queue (sent to the default queue by an older API):
         # forward it where a worker serving it will take it. One that came on its own queue
         # (a worker started with the wrong queues) fails in the runner as unknown_workflow.
@@ -76,6 +86,12 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     outcome = thread_loop(settings).run(
         lambda redis: runner.run(redis, job_id, workflow, mirror_state)
     )
+    if outcome.status == "refused":
+        # Pinned to a version this worker does not serve: never run on other code. Its own
+        # version's queue is consumed only by workers serving that version.
+        log.info("job %s sent to the queue of version %s", job_id, outcome.pinned_version)
+        send_again(self, job_id, workflow, outcome.resumed, outcome.pinned_version)
+        raise Ignore()
     bind_job(user=outcome.user)  # for Celery's line about the task's end
     if outcome.status == "succeeded":
         return outcome.result

@@ -20,12 +20,30 @@ from agentjobs.protocol.webhooks import WebhookUrl
 # HTTP bodies.
 
 
+class WorkflowVersionInfo(_Frame):
+    """One version of a workflow in ``GET /workflows``: who serves it, what still needs it."""
+
+    version: str
+    workers: int = 0
+    """Live workers serving this version (heartbeat within ``AGENTJOBS_WORKER_SEEN_SECONDS``)."""
+    unfinished: int = 0
+    """Jobs pinned to this version that have not ended (queued, running, waiting, suspended):
+    while it is above 0, a worker of this version may still be needed."""
+    last_seen: datetime | None = None
+    """The last heartbeat of a worker serving this version."""
+
+
 class WorkflowInfo(_Frame):
     """One catalog entry: what a worker published, and (in ``GET /workflows``) who serves it."""
 
     name: str
     description: str
     params_schema: dict[str, Any]
+    version: str = "1"
+    """The version new jobs run on (the newest live one; with none live, the newest published).
+    Description and params schema are that version's."""
+    versions: list[WorkflowVersionInfo] = Field(default_factory=list)
+    """Every version published and not forgotten, oldest first (``GET /workflows`` only)."""
     workers: int = 0
     """How many live workers serve the workflow (heartbeat within the API's
     ``AGENTJOBS_WORKER_SEEN_SECONDS``)."""
@@ -35,28 +53,6 @@ class WorkflowInfo(_Frame):
     """The last heartbeat of a worker serving it (null: no worker recorded one)."""
 
 
-class JobCreate(_Frame):
-    """Body of ``POST /jobs``."""
-
-    workflow: Utf8Str
-    params: Utf8Json = Field(default_factory=dict)
-    webhook_url: WebhookUrl | None = None
-    """Where this job's webhooks also go (besides ``AGENTJOBS_WEBHOOK_URL``), signed with the
-    deployment's ``AGENTJOBS_WEBHOOK_SECRET``; a URL that is not http(s) is a 422."""
-
-
-class InputAnswer(_Frame):
-    """Body of ``POST /jobs/{id}/input``."""
-
-    request_id: Utf8Str
-    value: CheckedAnswer
-
-
-class JobRecord(_Frame):
-    """Everything known about one job."""
-
-    job_id: str
-    workflow: str
 class Budget(_Frame):
     """What one job may spend on models; each limit is checked before every model call."""
 
@@ -90,15 +86,40 @@ class Usage(_Frame):
         return self.prompt_tokens + self.completion_tokens
 
 
+class JobCreate(_Frame):
+    """Body of ``POST /jobs``."""
+
+    workflow: Utf8Str
+    params: Utf8Json = Field(default_factory=dict)
+    webhook_url: WebhookUrl | None = None
+    """Where this job's webhooks also go (besides ``AGENTJOBS_WEBHOOK_URL``), signed with the
+    deployment's ``AGENTJOBS_WEBHOOK_SECRET``; a URL that is not http(s) is a 422."""
+    budget: Budget | None = None
+    """Limits on the job's model use; a limit left out is the workflow's default, if any."""
+
+
+class InputAnswer(_Frame):
+    """Body of ``POST /jobs/{id}/input``."""
+
+    request_id: Utf8Str
+    value: CheckedAnswer
+
+
+class JobRecord(_Frame):
+    """Everything known about one job."""
+
+    job_id: str
+    workflow: str
     params: dict[str, Any] = Field(default_factory=dict)
     user: str
     status: JobStatus
     created_at: datetime
     started_at: datetime | None = None
-    budget: Budget | None = None
-    """Limits on the job's model use; a limit left out is the workflow's default, if any."""
     finished_at: datetime | None = None
     worker: str | None = None
+    workflow_version: str | None = None
+    """The version of the workflow the job is pinned to: the newest live one when it was
+    created, else the version of the worker that started it (null until then)."""
     attempt: int = 0
     pending: InputRequest | None = None
     suspended: bool = False
@@ -109,7 +130,15 @@ class Usage(_Frame):
     result: Any = None
     error: str | None = None
     reason: FailureReason | None = None
+    trace_id: str | None = None
+    """The job's OpenTelemetry trace (32 hex digits) when the API exports traces: every run
+    attempt, model call and wait of the job is in it (docs/operations.md, *Traces*)."""
+    traceparent: str | None = None
+    """The W3C ``traceparent`` of the request that created the job; run attempts join it."""
     last_event_id: str | None = None
+    budget: Budget | None = None
+    """The limits given in ``POST /jobs`` (the workflow's defaults fill in the rest)."""
+    usage: Usage = Field(default_factory=Usage)
 
 
 class JobCreated(_Frame):
@@ -130,16 +159,6 @@ class EventPage(_Frame):
     """Pass as ``after`` to read the next page; null when this page reached the end of the log."""
 
 
-class JobList(_Frame):
-    """One page of the caller's jobs, newest first."""
-
-    jobs: list[JobRecord]
-    total: int
-    offset: int
-    limit: int
-    budget: Budget | None = None
-    """The limits given in ``POST /jobs`` (the workflow's defaults fill in the rest)."""
-    usage: Usage = Field(default_factory=Usage)
 class UsageRow(_Frame):
     """One group of ``GET /usage``: a user, a workflow or a model, and what it used."""
 
@@ -161,3 +180,10 @@ class UsageReport(_Frame):
     rows: list[UsageRow]
 
 
+class JobList(_Frame):
+    """One page of the caller's jobs, newest first."""
+
+    jobs: list[JobRecord]
+    total: int
+    offset: int
+    limit: int

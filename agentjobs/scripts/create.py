@@ -39,6 +39,7 @@ end
 local limit = tonumber(ARGV[q])
 if limit > 0 and active >= limit then return {'too_many', active} end
 hset_pairs(KEYS[1], 6, tonumber(ARGV[5]))
+count_unfinished(KEYS[1], 1)  -- when the fields pin a version
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 redis.call('SADD', KEYS[5], ARGV[4])

@@ -6,11 +6,16 @@ Events are stored in the stream without their id (field ``e``); ``append`` splic
 
 from __future__ import annotations
 
+from agentjobs import keys
 from agentjobs.protocol import Event, WorkflowFailed
 from agentjobs.scripts.inbox import INBOX
 from agentjobs.scripts.lua_script import Arg
+from agentjobs.scripts.outbox import OUTBOX
 
-PRELUDE = INBOX + """
+PRELUDE = (
+    INBOX
+    + f"local UNFINISHED = '{keys.UNFINISHED}'\n"
+    + """
 local function is_terminal(st)
   return st == 'succeeded' or st == 'failed' or st == 'cancelled'
 end
@@ -48,7 +53,23 @@ local function count_end(metrics, first)
     redis.call('HINCRBYFLOAT', metrics, ARGV[i], ARGV[i + 1])
   end
 end
+-- Jobs pinned to a version and not ended, per workflow version (keys.UNFINISHED, field
+-- keys.version_field: '<workflow>@<version>'). A key outside the job's slot, like the metrics
+-- hash and the user's index: on a Redis Cluster it would move to a write after the script.
+local function count_unfinished(job, delta)
+  local version = redis.call('HGET', job, 'workflow_version')
+  if not version then return end
+  local field = redis.call('HGET', job, 'workflow') .. '@' .. version
+  if redis.call('HINCRBY', UNFINISHED, field, delta) <= 0 then
+    redis.call('HDEL', UNFINISHED, field)
+  end
+end
+"""
+    + OUTBOX
+    + """
 local function finish(job, events, retention)
+  outbox_end(job)  -- the webhooks of the end (agentjobs/scripts/outbox.py)
+  count_unfinished(job, -1)
   -- An ended job is never replayed: its journal goes (with any sealed password answer), and so
   -- does an answer no worker popped. keys.journal(id) is keys.job(id) .. ':journal' and
   -- keys.reply(id, rid) is keys.job(id) .. ':reply:' .. rid (same hash tag; agentjobs/keys.py).
@@ -75,6 +96,7 @@ local function fail_unheld(job, events, live, metrics, reason, counts_at)
   return id
 end
 """
+)
 
 
 def body(event: Event) -> str:

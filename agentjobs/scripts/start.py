@@ -12,13 +12,14 @@ from agentjobs.protocol import JobRecord, WorkflowStarted
 from agentjobs.records import record_from_hash
 from agentjobs.scripts.lua_script import LuaScript
 from agentjobs.scripts.prelude import PRELUDE, body
+from agentjobs.versions import DEFAULT_VERSION
 
 START = LuaScript(
     "start",
     PRELUDE
     + """
 -- KEYS: job, events, live, lease, leases
--- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id, on_worker_lost
+-- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id, on_worker_lost, version
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -31,6 +32,15 @@ end
 -- A started job runs again only when it was handed back on purpose (answered while suspended,
 -- or its worker was lost under the resume policy): never because a message came twice.
 if st ~= 'queued' and not resumed then return {'already_started', st} end
+-- A job pinned to another version runs only on that version's code: refused, untouched.
+local pinned = redis.call('HGET', KEYS[1], 'workflow_version')
+if pinned and pinned ~= ARGV[9] then return {'wrong_version', pinned, resumed and '1' or '0'} end
+if not pinned then
+  -- Queued while no worker served the workflow (or recorded before versions): it runs on
+  -- this worker's version from now on, replays included.
+  redis.call('HSET', KEYS[1], 'workflow_version', ARGV[9])
+  count_unfinished(KEYS[1], 1)
+end
 redis.call('HDEL', KEYS[1], 'resume', 'suspended', 'waiting_for_worker')
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'worker', ARGV[2], 'on_worker_lost', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
@@ -56,6 +66,8 @@ class StartOutcome(StrEnum):
     """Already terminal (for instance cancelled while queued): it must not run."""
     ALREADY_STARTED = "already_started"
     """Another delivery of a job that already began: never run twice behind the user's back."""
+    WRONG_VERSION = "wrong_version"
+    """The job is pinned to another version of the workflow: it must run on that one."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,10 @@ class StartResult:
     """The ``workflow_started`` event's cursor (``STARTED`` only)."""
     status: str = ""
     """The job's status (``FINISHED`` and ``ALREADY_STARTED``)."""
+    version: str = ""
+    """The version the job is pinned to (``WRONG_VERSION`` only)."""
+    resumed: bool = False
+    """``WRONG_VERSION``: the job was handed back (a replay), not new."""
 
 
 async def start(
@@ -80,12 +96,15 @@ async def start(
     lease_ms: int,
     on_worker_lost: str,
     maxlen: int,
+    version: str = DEFAULT_VERSION,
 ) -> StartResult:
     """Take the job for ``event.worker`` under ``token`` with a lease of ``lease_ms``.
 
     A queued job becomes ``running`` and logs ``event``; a handed-back job resumes without a
     new event; the same start sent twice answers ``RESUMED`` the second time.
     ``on_worker_lost`` (``fail`` or ``resume``) is what the reaper does if the lease expires.
+    ``version`` is the worker's version of the workflow: a job not pinned yet is pinned to it,
+    a job pinned to another is refused (``WRONG_VERSION``).
     """
     raw = await START.run(
         redis,
@@ -105,8 +124,11 @@ async def start(
             lease_ms,
             job_id,
             on_worker_lost,
+            version,
         ],
     )
+    if raw[0] == StartOutcome.WRONG_VERSION:
+        return StartResult(StartOutcome.WRONG_VERSION, version=str(raw[1]), resumed=raw[2] == "1")
     if raw[0] != "ok":
         return StartResult(StartOutcome(raw[0]), status=str(raw[1]) if len(raw) > 1 else "")
     flat: list[str] = raw[3]
