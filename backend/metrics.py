@@ -75,14 +75,20 @@ class _Snapshot(Collector):
 async def queue_length(broker: Redis, redis: Redis) -> int:
     """Run tasks no worker has started: on a Celery queue, or fetched by a worker (prefetched).
 
-    The queues are the default one and one per workflow ever published (``redis`` is the job
-    store, which keeps the catalog; ``broker`` the Celery broker). kombu's Redis transport
-    keeps each delivered, unacked message in its ``unacked`` hash as
+    The queues are the default one, and one per workflow ever published and per version of it
+    (``redis`` is the job store, which keeps the catalog; ``broker`` the Celery broker).
+    kombu's Redis transport keeps each delivered, unacked message in its ``unacked`` hash as
     ``[message, exchange, routing_key]``; with early acks that is exactly the tasks reserved
     for busy slots (and a dead worker's, until they are restored to the queue).
     """
     workflows = cast(list[str], await redis.hkeys(keys.WORKFLOWS))
-    queues = [keys.CELERY_QUEUE, *(keys.workflow_queue(name) for name in workflows)]
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in workflows:
+            pipe.hkeys(keys.workflow_versions(name))
+        versions: list[list[str]] = await pipe.execute()
+    queues = [keys.CELERY_QUEUE]
+    for name, published in zip(workflows, versions, strict=True):
+        queues += [keys.workflow_queue(name), *(keys.workflow_queue(name, v) for v in published)]
     async with broker.pipeline(transaction=False) as pipe:
         for queue in queues:
             for listed in queue_lists(queue):  # one Redis list per priority
