@@ -83,6 +83,7 @@ def mcp_router(settings: ApiSettings) -> APIRouter:
     router = APIRouter(lifespan=lifespan)
     endpoint = McpAuth(manager.handle_request)
     router.routes.append(
-        Route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+        # POST only: stateless, there is no session to DELETE nor a standalone GET stream.
+        Route(MCP_PATH, endpoint, methods=["POST"], include_in_schema=False)
     )
     return router

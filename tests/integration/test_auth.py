@@ -69,6 +69,15 @@ ROUTES = [
         json=False,
         checks=lambda text: '"type":"RUN_FINISHED"' in text and "message 2" in text,
     ),
+    # MCP: the transport's own 401 before any message; job scoping: tests/integration/test_mcp.py.
+    Route(
+        "POST",
+        "/mcp",
+        body=lambda _rid: {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        on_job=False,
+        json=False,
+        checks=lambda text: '"name":"whoami"' in text,
+    ),
 ]
 JOB_ROUTES = [route for route in ROUTES if route.on_job]
 PUBLIC_PATHS = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
