@@ -26,6 +26,7 @@ from bench.report import table, write_json
 from bench.resume import bench_resume
 from bench.stack import BenchEnv, Stack, StackSpec
 from bench.start_latency import bench_start_latency
+from bench.start_under_load import bench_start_under_load
 from bench.throughput import bench_throughput
 from bench.ui_latency import bench_ui_latency
 from bench.waiting_jobs import bench_waiting_jobs
@@ -55,6 +56,7 @@ BENCHMARKS = [
     Benchmark("ui_latency", bench_ui_latency, shared=True),
     Benchmark("waiting_jobs", bench_waiting_jobs, shared=False),
     Benchmark("resume", bench_resume, shared=False),
+    Benchmark("start_under_load", bench_start_under_load, shared=False),
     # Opt-in: builds FastAgency's venv on first use, and takes minutes.
     Benchmark(
         "fastagency_compare",

@@ -105,6 +105,22 @@ for _variant in ("threads", "suspended"):
         ),
     ]
 METRICS += [
+    Metric("start_under_load", "waiting_jobs", "jobs waiting for input", ""),
+    Metric("start_under_load", "setup_s", "time for all to reach their question", "s"),
+    Metric(
+        "start_under_load", "idle.to_workflow_started_ms.p99", "idle: -> workflow_started p99", "ms"
+    ),
+    Metric("start_under_load", "to_workflow_started_ms.p50", "POST -> workflow_started p50", "ms"),
+    Metric("start_under_load", "to_workflow_started_ms.p95", "POST -> workflow_started p95", "ms"),
+    Metric(
+        "start_under_load",
+        "to_workflow_started_ms.p99",
+        "POST -> workflow_started p99",
+        "ms",
+        100,
+    ),
+]
+METRICS += [
     Metric("fanout", "last_client_ms.p50", "event -> last of the clients p50", "ms"),
     Metric("fanout", "last_client_ms.p99", "event -> last of the clients p99", "ms", 25),
     Metric("ui_latency", "at_5_per_s.latency_ms.p50", "5 events/s: event -> DOM p50", "ms"),
