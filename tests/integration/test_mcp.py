@@ -77,6 +77,30 @@ async def test_learning_chat_with_elicitation(api_url: str, http: httpx.AsyncCli
     assert record["result"] == text(result)
 
 
+async def test_choices_are_an_enum_and_a_decline_cancels(
+    api_url: str, http: httpx.AsyncClient
+) -> None:
+    seen = Seen()
+    async with modern_client(api_url, seen, answering(seen, ["ham", "olives"])) as client:
+        picked = await client.call_tool("pick_many", {})
+    [question] = seen.questions
+    assert question.message.startswith("Which toppings? Choices (one or more): cheese")
+    schema = question.requested_schema["properties"]["answer"]  # type: ignore[union-attr]
+    assert schema == {
+        "type": "array",
+        "title": "Answer",
+        "items": {"type": "string", "enum": ["cheese", "ham", "olives"]},
+    }
+    assert structured(picked)["result"] == ["ham", "olives"]
+
+    declining = Seen()
+    async with modern_client(api_url, declining, answering(declining, "", "decline")) as client:
+        declined = await client.call_tool("learning_chat", {})
+    assert declined.is_error and text(declined).endswith("was cancelled"), declined
+    record = (await http.get(f"/jobs/{structured(declined)['job_id']}")).json()
+    assert record["status"] == "cancelled"
+
+
 async def test_without_elicitation_answer_request_finishes(
     api_url: str, http: httpx.AsyncClient
 ) -> None:

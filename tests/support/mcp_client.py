@@ -82,13 +82,15 @@ class Seen:
         self.logs.append(params.data)
 
 
-def answering(seen: Seen, answer: str) -> ElicitationFnT:
-    """An elicitation callback that accepts every question with ``answer``."""
+def answering(seen: Seen, answer: str | list[str], action: str = "accept") -> ElicitationFnT:
+    """An elicitation callback that meets every question with ``action`` (and ``answer``)."""
 
     async def callback(
         _ctx: ClientRequestContext, params: ElicitRequestParams
     ) -> ElicitResult | ErrorData:
         seen.questions.append(params)
+        if action != "accept":
+            return ElicitResult(action=action)  # type: ignore[arg-type]
         return ElicitResult(action="accept", content={"answer": answer})
 
     return callback
