@@ -44,6 +44,8 @@ Answer = AnswerValue | Cancel | Callable[[InputRequest], AnswerValue | Cancel]
 class OutOfAnswers(InputTimeout):
     """A question came after the scripted answers ran out (like nobody answering in time)."""
 
+    deadline_passed = False  # a script missing an answer fails even where a default exists
+
     def __init__(self, request: InputRequest, asked: int) -> None:
         Exception.__init__(
             self,
@@ -100,7 +102,7 @@ class MemorySink:
         self.events.append(event.model_copy(update={"id": cursor}))
         self.kinds.append(kind)
         if kind == "request":
-            assert event.type in ("text_input", "multiple_choice"), event
+            assert event.type in ("text_input", "multiple_choice", "tool_approval"), event
             self._requests[event.request_id] = event
         async with self._changed:
             self._changed.notify_all()
@@ -149,6 +151,15 @@ class MemorySink:
         finally:
             del self._pending[request_id]
         await self._received(request_id, value)
+        return value
+
+    async def apply_default(self, request: InputRequest, value: AnswerValue) -> AnswerValue:
+        """The request's deadline passed: log its default as the answer, from the deadline."""
+        await self.emit(
+            InputReceived(
+                job_id=request.job_id, request_id=request.request_id, value=value, source="deadline"
+            )
+        )
         return value
 
     def answer(self, request_id: str, value: AnswerValue) -> None:

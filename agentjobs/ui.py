@@ -7,22 +7,18 @@ through ``ui.now``/``ui.random``) passes through its journal, so a run can be re
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
 import random as _random
-import typing
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from agentjobs.journal import JournalEntry
+from agentjobs.approvals import DefaultDecision
 from agentjobs.protocol import (
     AnswerValue,
     ErrorEvent,
-    Event,
+    InputRequest,
     MultipleChoice,
     Progress,
     StreamChunk,
@@ -31,7 +27,12 @@ from agentjobs.protocol import (
     ToolCall,
     ToolResult,
 )
-from agentjobs.replay import Journal, fingerprint
+from agentjobs.replay import Journal
+from agentjobs.requests import Assignee, assignee_list, deadline_after, default_value
+from agentjobs.sink import EmitKind as EmitKind
+from agentjobs.sink import EventSink, InputTimeout
+from agentjobs.tools import ApprovalGate, journaled_tool
+from agentjobs.tools import ToolInterrupted as ToolInterrupted
 
 if TYPE_CHECKING:
     from autogen_agentchat.base import ChatAgent, TaskResult, Team
@@ -39,38 +40,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 _REQUEST_NAMESPACE = uuid.UUID("6f1c2f7e-3d5b-4c84-9a62-0f4e8f0b7a11")
-
-
-EmitKind = Literal["plain", "request"]
-
-
-class EventSink(Protocol):
-    """Where a ``JobUI`` sends events and gets answers (Redis in a worker, memory in tests)."""
-
-    async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
-        """Append ``event`` to the job's log and publish it; returns its cursor."""
-        ...
-
-    async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:
-        """Block until the answer to ``request_id`` arrives; raises ``InputTimeout``."""
-        ...
-
-    async def record(self, entry: JournalEntry) -> None:
-        """Append an outside result to the job's journal."""
-        ...
-
-
-class ToolInterrupted(Exception):
-    """A tool started in an earlier attempt and has no recorded result; it is not idempotent."""
-
-
-class InputTimeout(Exception):
-    """Nobody answered an input request in time."""
-
-    def __init__(self, request_id: str, timeout: float) -> None:
-        super().__init__(f"no answer to input request {request_id} within {timeout:g} s")
-        self.request_id = request_id
-        self.timeout = timeout
 
 
 class JobUI:
@@ -115,11 +84,6 @@ class JobUI:
     async def tool_call(
         self, *, sender: str, call_id: str, function_name: str, arguments: str
     ) -> None:
-    async def notice(self, content: str) -> None:
-        """Report a passing state of the job (``waiting for model capacity``) as a ``progress``
-        event that depends on timing, not on the workflow: a replay does not emit it again."""
-        await self._sink.emit(Progress(job_id=self.job_id, content=content), "notice")
-
         """Report that ``sender`` asked to call a tool."""
         await self._sink.emit(
             ToolCall(
@@ -150,6 +114,11 @@ class JobUI:
         """Report the workflow's own progress (``fraction`` between 0 and 1, if known)."""
         await self._sink.emit(Progress(job_id=self.job_id, content=content, fraction=fraction))
 
+    async def notice(self, content: str) -> None:
+        """Report a passing state of the job (``waiting for model capacity``) as a ``progress``
+        event that depends on timing, not on the workflow: a replay does not emit it again."""
+        await self._sink.emit(Progress(job_id=self.job_id, content=content), "notice")
+
     async def error(self, short: str, long: str = "") -> None:
         """Report a problem the workflow recovers from (a failure ends the job instead)."""
         await self._sink.emit(ErrorEvent(job_id=self.job_id, short=short, long=long))
@@ -162,19 +131,28 @@ class JobUI:
         suggestions: Sequence[str] = (),
         password: bool = False,
         timeout: float | None = None,
+        default: str | None = None,
+        assignee: Assignee = None,
         on_asked: Callable[[], object] | None = None,
     ) -> str:
-        """Ask the human for a typed answer and wait for it (``on_asked`` is called once the
-        question is logged, before the wait: the agentchat bridge keeps its order with it)."""
+        """Ask the human for a typed answer and wait for it; at ``timeout`` (else the
+        workflow's ``input_timeout``) ``default`` is the answer, or the job fails without one.
+        ``assignee``: the user(s) whose question it is (default: the job's owner).
+        ``on_asked`` is called once the question is logged, before the wait: the agentchat
+        bridge keeps its order with it."""
+        wait = self._timeout(timeout)
         request = TextInput(
             job_id=self.job_id,
-            request_id=self._next_request_id(prompt),
+            request_id=self.next_request_id(prompt),
             prompt=prompt,
             sender=sender,
             suggestions=list(suggestions),
             password=password,
+            default=default,
+            assignee=assignee_list(assignee),
+            deadline=deadline_after(wait),
         )
-        answer = await self._ask(request, timeout, on_asked)
+        answer = await self.ask(request, wait, on_asked)
         return answer if isinstance(answer, str) else ", ".join(answer)
 
     async def multiple_choice(
@@ -186,22 +164,30 @@ class JobUI:
         default: str | None = None,
         single: bool = True,
         timeout: float | None = None,
-    ) -> AnswerValue:
-        """Ask the human to pick one of ``choices`` (a list of them when ``single`` is false)."""
+        assignee: Assignee = None,
+    ) -> str | list[str]:
+        """Ask the human to pick one of ``choices`` (a list of them when ``single`` is false).
+
+        ``default`` is offered first, and is the answer at ``timeout`` (else the workflow's
+        ``input_timeout``); ``assignee`` as for ``text_input``."""
         if not choices:
             raise ValueError("multiple_choice needs at least one choice")
         if default is not None and default not in choices:
             raise ValueError(f"default {default!r} is not one of the choices")
+        wait = self._timeout(timeout)
         request = MultipleChoice(
             job_id=self.job_id,
-            request_id=self._next_request_id(prompt),
+            request_id=self.next_request_id(prompt),
             prompt=prompt,
             sender=sender,
             choices=list(choices),
             default=default,
             single=single,
+            assignee=assignee_list(assignee),
+            deadline=deadline_after(wait),
         )
-        return await self._ask(request, timeout)
+        answer = await self.ask(request, wait)
+        return answer if isinstance(answer, str) else list(answer)
 
     async def run_team(
         self, team: Team, task: str, *, prompts: Mapping[str, str] | None = None
@@ -236,52 +222,48 @@ class JobUI:
         return self.journal.patched(change_id)
 
     def tool(
-        self, func: Callable[P, R] | Callable[P, Awaitable[R]], *, idempotent: bool = False
+        self,
+        func: Callable[P, R] | Callable[P, Awaitable[R]],
+        *,
+        idempotent: bool = False,
+        approval: bool = False,
+        reason: str | None = None,
+        sender: str = "workflow",
+        timeout: float | None = None,
+        default: DefaultDecision | None = None,
+        assignee: Assignee = None,
     ) -> Callable[P, Awaitable[R]]:
         """Wrap a tool so its result is journaled: a replay returns it without running it again.
 
         A tool that started in an earlier attempt but has no recorded result (the worker died
         mid-call) fails the job, unless ``idempotent`` says running it twice is harmless.
+
+        With ``approval``, each call first asks a human (a ``tool_approval`` with the arguments,
+        ``reason`` and ``sender``, for ``assignee``): approved or edited, it runs (with the
+        edited arguments); rejected, the agent gets a refusal instead. ``timeout``/``default``
+        (``"approve"``, ``"reject"`` or a decision) as for ``text_input``. Journaled: a replay
+        does not ask again (``agentjobs.tools``).
         """
+        gate = ApprovalGate(func, sender, reason, timeout, default, assignee) if approval else None
+        return journaled_tool(self, func, idempotent=idempotent, gate=gate)
 
-        @functools.wraps(func)
-        async def journaled(*args: P.args, **kwargs: P.kwargs) -> R:
-            await self.journal.flush()
-            fp = fingerprint(func.__qualname__, args, kwargs)
-            if self.journal.take("tool_started", fp) is not None:
-                done = self.journal.take("tool", fp)
-                if done is not None:
-                    return done.value  # type: ignore[no-any-return]
-                if not idempotent:
-                    raise ToolInterrupted(
-                        f"tool {func.__qualname__} started before a crash and left no result;"
-                        " it is not marked idempotent, so it is not run again"
-                    )
-            else:
-                await self.journal.record("tool_started", fp, None)
-            result = func(*args, **kwargs)
-            value = await result if inspect.isawaitable(result) else result
-            await self.journal.record("tool", fp, value)
-            return value
+    def _timeout(self, timeout: float | None) -> float | None:
+        return timeout if timeout is not None else self.input_timeout
 
-        # Agent frameworks resolve the wrapper's annotations in this module's globals (autogen's
-        # FunctionTool does): give them resolved, or the string annotations of a tool module
-        # with ``from __future__ import annotations`` would name types unknown here.
-        with contextlib.suppress(NameError, TypeError):
-            journaled.__annotations__ = typing.get_type_hints(func, include_extras=True)
-        return journaled
-
-    def _next_request_id(self, prompt: str) -> str:
-        # Deterministic, so a replayed question has the id the human answered.
+    def next_request_id(self, prompt: str) -> str:
+        """The id of the next request (deterministic, so a replayed question has the id the
+        human answered)."""
         self._asks += 1
         return uuid.uuid5(_REQUEST_NAMESPACE, f"{self.job_id}/{self._asks}/{prompt}").hex
 
-    async def _ask(
+    async def ask(
         self,
-        request: TextInput | MultipleChoice,
+        request: InputRequest,
         timeout: float | None,
         on_asked: Callable[[], object] | None = None,
     ) -> AnswerValue:
+        """Log ``request`` and wait up to ``timeout`` s for its answer (the journaled one when
+        replaying); at the deadline its default answers it, or ``InputTimeout`` is raised."""
         await self.journal.flush()
         await self._sink.emit(request, "request")
         if on_asked is not None:
@@ -290,9 +272,14 @@ class JobUI:
         if recorded is not None:
             answer: AnswerValue = recorded.value
             return answer
-        wait = timeout if timeout is not None else self.input_timeout
         try:
-            value = await self._sink.wait_reply(request.request_id, wait)
+            try:
+                value = await self._sink.wait_reply(request.request_id, timeout)
+            except InputTimeout as timeout_exc:
+                default = default_value(request)
+                if default is None or not timeout_exc.deadline_passed:
+                    raise
+                value = await self._sink.apply_default(request, default)
         except BaseException as exc:
             self.stopped_by = exc
             raise

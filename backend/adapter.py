@@ -18,7 +18,7 @@ from backend import agui, fastagency
 from backend.auth import Authenticator
 from backend.deps import AUTH_STATE_KEY, STATE_KEY
 from backend.log_redaction import install_token_redaction
-from backend.routes import answer_links, events, health, jobs, webhooks, workflows
+from backend.routes import answer_links, events, health, inbox, jobs, usage, webhooks, workflows
 from backend.services import open_services
 from backend.settings import ApiSettings, get_api_settings
 from backend.socket_handshake import install_denied_handshake_filter
@@ -46,7 +46,7 @@ class FastAPIAdapter:
     def __init__(self, settings: ApiSettings | None = None, prefix: str = "") -> None:
         self.settings = settings or get_api_settings()
         self.router = APIRouter(prefix=prefix, lifespan=self._lifespan)
-        for module in (workflows, jobs, events, webhooks):
+        for module in (workflows, jobs, events, inbox, usage, webhooks):
             _document_body_errors(module.router)
             self.router.include_router(module.router, responses=_UNAUTHORIZED)
         if self.settings.fastagency_routes:

@@ -67,11 +67,16 @@ class SocketSession(SocketHarness):
                     frame.request_id,
                     frame.value,
                     self.services.settings.max_answer_bytes,
+                    user=self.user,
                 )
             except AnswerRejected as exc:
                 await self._refuse(exc.detail)
         elif isinstance(frame, CancelFrame):
-            await self.services.store.cancel(self.job_id, by=self.user)
+            record = await self.services.store.get(self.job_id)
+            if record is None or record.user != self.user:  # an assignee may not cancel
+                await self._refuse("only the job's owner may cancel it")
+                return
+            await self.services.store.cancel(self.job_id, by=self.user, record=record)
         else:
             await self.send(PongFrame().model_dump_json())
 

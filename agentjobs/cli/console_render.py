@@ -19,6 +19,7 @@ from agentjobs.protocol import (
     StreamChunk,
     TextInput,
     TextMessage,
+    ToolApproval,
     ToolCall,
     ToolResult,
     WorkflowCancelled,
@@ -26,6 +27,7 @@ from agentjobs.protocol import (
     WorkflowFailed,
     WorkflowStarted,
 )
+from agentjobs.requests import answer_text
 
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
 TOOL_TEXT_LIMIT = 300
@@ -63,11 +65,12 @@ class EventRenderer:
                 self._typing.pop(event.sender, None)
                 to = f" [dim]→ {escape(event.recipient)}[/]" if event.recipient else ""
                 self.console.print(f"{self.sender(event.sender)}{to}: {escape(event.content)}")
-            case TextInput() | MultipleChoice():
+            case TextInput() | MultipleChoice() | ToolApproval():
                 self.console.print(f"{self.sender(event.sender)} asks: {escape(event.prompt)}")
             case InputReceived():
-                value = ", ".join(event.value) if isinstance(event.value, list) else event.value
-                self.console.print(f"[dim]  ← answered: {escape(value)}[/]")
+                who = " (deadline default)" if event.source == "deadline" else ""
+                shown = escape(answer_text(event.value))
+                self.console.print(f"[dim]  ← answered{who}: {shown}[/]")
             case ToolCall() | ToolResult():
                 self._render_tool(event)
             case Progress():

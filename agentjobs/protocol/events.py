@@ -47,7 +47,10 @@ FailureReason = Literal[
     "unknown_workflow",
     "budget_exceeded",
 ]
-AnswerValue = str | list[str]
+AnswerValue = str | list[str] | dict[str, Any]
+"""A text, one choice, several choices, or a tool-approval decision (``ApprovalDecision``)."""
+AnswerSource = Literal["human", "deadline"]
+"""Who gave an answer: a person, or the request's deadline (its default was applied)."""
 
 
 class _Frame(BaseModel):
@@ -94,27 +97,68 @@ class StreamChunk(_EventBase):
     content: str
 
 
-class TextInput(_EventBase):
+class _RequestBase(_EventBase):
+    """What every request a human answers carries: its id, who asks, whose it is, its deadline."""
+
+    request_id: str
+    sender: str = "workflow"
+    assignee: list[str] = Field(default_factory=list)
+    """The users whose request it is (they may read the job and answer it); empty: the job's
+    owner's."""
+    deadline: datetime | None = None
+    """When the request times out: its ``default`` is applied then, or the job fails."""
+
+
+class TextInput(_RequestBase):
     """The workflow waits for a typed answer."""
 
     type: Literal["text_input"] = "text_input"
-    request_id: str
     prompt: str
-    sender: str = "workflow"
     suggestions: list[str] = Field(default_factory=list)
     password: bool = False
+    default: str | None = None
+    """The answer applied at the deadline."""
 
 
-class MultipleChoice(_EventBase):
+class MultipleChoice(_RequestBase):
     """The workflow waits for a choice among ``choices`` (several when ``single`` is false)."""
 
     type: Literal["multiple_choice"] = "multiple_choice"
-    request_id: str
     prompt: str
-    sender: str = "workflow"
     choices: list[str]
     default: str | None = None
+    """The choice offered first, and the answer applied at the deadline."""
     single: bool = True
+
+
+class ApprovalDecision(_Frame):
+    """The answer to a ``tool_approval``: approve, reject (with a reason), or edit the arguments."""
+
+    decision: Literal["approve", "reject", "edit"]
+    reason: str | None = None
+    """Why it was rejected (passed to the agent)."""
+    arguments: dict[str, Any] | None = None
+    """The arguments to run the tool with instead (``edit`` only)."""
+
+
+class ToolApproval(_RequestBase):
+    """The workflow waits for a human to approve, reject or edit a tool call before it runs."""
+
+    type: Literal["tool_approval"] = "tool_approval"
+    tool: str
+    arguments: dict[str, Any]
+    arguments_schema: dict[str, Any] = Field(default_factory=dict)
+    """JSON Schema of the tool's arguments: edited ones must fit it."""
+    reason: str | None = None
+    """Why the workflow asks (shown with the arguments)."""
+    default: ApprovalDecision | None = None
+    """The decision applied at the deadline."""
+
+    @property
+    def prompt(self) -> str:
+        """One line saying what is asked (consoles and chat front ends show it)."""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"Allow {self.sender} to run {self.tool}{why}?"
 
 
 class InputReceived(_EventBase):
@@ -123,6 +167,10 @@ class InputReceived(_EventBase):
     type: Literal["input_received"] = "input_received"
     request_id: str
     value: AnswerValue
+    by: str | None = None
+    """The user who answered (None in logs written before this field existed)."""
+    source: AnswerSource = "human"
+    """``deadline``: nobody answered in time and the request's default was applied."""
 
 
 class ToolCall(_EventBase):
@@ -191,6 +239,7 @@ Event = Annotated[
     | StreamChunk
     | TextInput
     | MultipleChoice
+    | ToolApproval
     | InputReceived
     | ToolCall
     | ToolResult
@@ -202,8 +251,8 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-InputRequest = TextInput | MultipleChoice
-INPUT_REQUEST_TYPES = frozenset({"text_input", "multiple_choice"})
+InputRequest = TextInput | MultipleChoice | ToolApproval
+INPUT_REQUEST_TYPES = frozenset({"text_input", "multiple_choice", "tool_approval"})
 TERMINAL_TYPES = frozenset({"workflow_completed", "workflow_failed", "workflow_cancelled"})
 
 

@@ -21,15 +21,28 @@ ANSWER = LuaScript(
     PRELUDE
     + """
 -- KEYS: job, events, live, reply, journal, input_deadlines, leases
--- ARGV: request_id, body, maxlen, value_json, reply_ttl, journal_entry, job_id, requeue_check_ms
+-- ARGV: request_id, body, maxlen, value_json, reply_ttl, journal_entry, job_id, requeue_check_ms,
+--       by, idempotency_key, source
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
+-- Who took each request, kept with the job: the losers of a race are told, and the winner's
+-- retry (same user, same Idempotency-Key) is told it won.
+local taken = 'answer:' .. ARGV[1]
 if st ~= 'awaiting_input' or redis.call('HGET', KEYS[1], 'pending_id') ~= ARGV[1] then
-  return {'not_pending', st}
+  local prior = redis.call('HGET', KEYS[1], taken)
+  if not prior then return {'not_pending', st, '', ''} end
+  local p = cjson.decode(prior)
+  if ARGV[10] ~= '' and p['key'] == ARGV[10] and p['by'] == ARGV[9] then
+    return {'repeat', p['cursor']}
+  end
+  return {'not_pending', st, p['by'], p['source']}
 end
+unlist(KEYS[1])
 redis.call('HDEL', KEYS[1], 'pending', 'pending_id')
 redis.call('HSET', KEYS[1], 'status', 'running')
 local id = append(KEYS[2], KEYS[3], KEYS[1], 'input_received', ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], taken,
+  cjson.encode({by = ARGV[9], key = ARGV[10], source = ARGV[11], cursor = id}))
 -- The answer is journaled here, in order: the workflow is blocked on it, so every outside
 -- result it got before is already in the journal.
 redis.call('RPUSH', KEYS[5], ARGV[6])
@@ -61,6 +74,8 @@ class Delivery(StrEnum):
     MISSING = "missing"
     NOT_PENDING = "not_pending"
     """The job is not waiting for this request (answered already, or another question)."""
+    REPEATED = "repeat"
+    """This very answer was taken before (same user and idempotency key): nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,10 @@ class AnswerResult:
     """The job's workflow, to requeue it by name (``REQUEUED`` only)."""
     status: str = ""
     """The job's status (``NOT_PENDING`` only)."""
+    answered_by: str = ""
+    """Who took the request (``NOT_PENDING`` after an answer; empty when it never was)."""
+    answered_source: str = ""
+    """``human`` or ``deadline``: how it was taken (``NOT_PENDING`` after an answer)."""
 
 
 async def answer(
@@ -86,6 +105,8 @@ async def answer(
     maxlen: int,
     reply_ttl_seconds: int,
     requeue_check_ms: int,
+    by: str = "",
+    idempotency_key: str = "",
     secret: bool = False,
     key: SecretStr | None = None,
 ) -> AnswerResult:
@@ -93,7 +114,9 @@ async def answer(
     masked value), journal ``value``, and hand it to the worker or, for a suspended job, mark it
     for the queue (the reaper checks on it after ``requeue_check_ms`` until a worker starts it).
 
-    A ``secret`` value is sealed with ``key`` in the journal and the reply list; without a key
+    ``by`` (the answering user, or ``""`` for a deadline) and ``idempotency_key`` are kept
+    with the request, so a repeat of the same answer is ``REPEATED`` and others learn who took
+    it. A ``secret`` value is sealed with ``key`` in the journal and the reply list; without a key
     the journal withholds it and only the reply list (which the worker empties) carries it.
     """
     reply = seal(value, key) if secret and key is not None else value
@@ -117,6 +140,9 @@ async def answer(
             answer_entry(request_id, value, secret=secret, key=key),
             job_id,
             requeue_check_ms,
+            by,
+            idempotency_key,
+            event.source,
         ],
     )
     if raw[0] == "ok":
@@ -124,4 +150,11 @@ async def answer(
         return AnswerResult(Delivery(raw[2]), cursor=str(raw[1]), workflow=workflow)
     if raw[0] == "missing":
         return AnswerResult(Delivery.MISSING)
-    return AnswerResult(Delivery.NOT_PENDING, status=str(raw[1]))
+    if raw[0] == "repeat":
+        return AnswerResult(Delivery.REPEATED, cursor=str(raw[1]))
+    return AnswerResult(
+        Delivery.NOT_PENDING,
+        status=str(raw[1]),
+        answered_by=str(raw[2]),
+        answered_source=str(raw[3]),
+    )

@@ -63,8 +63,10 @@ local id, full = append(KEYS[2], KEYS[3], KEYS[1], ARGV[6], ARGV[2], ARGV[3])
 if ARGV[6] == 'text_message' then drop_chunks(KEYS[1], KEYS[8], ARGV[2]) end
 hset_pairs(KEYS[1], 9, tonumber(ARGV[8]))
 if kind == 'request' then
-  local rid = cjson.decode(ARGV[2])['request_id']
-  redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full, 'pending_id', rid)
+  local req = cjson.decode(ARGV[2])
+  redis.call('HSET', KEYS[1], 'status', 'awaiting_input', 'pending', full,
+    'pending_id', req['request_id'])
+  list_request(KEYS[1], req, ARGV[5])
   outbox(KEYS[1], id, 'job.awaiting_input')
 elseif kind == 'terminal' then
   finish(KEYS[1], KEYS[2], ARGV[5])

@@ -59,6 +59,8 @@ def answer_from(entry: ResumeEntry) -> AnswerValue:
         payload = payload["value"]
     if isinstance(payload, str):
         return payload
+    if isinstance(payload, dict) and "decision" in payload:  # a tool approval's decision
+        return payload
     if isinstance(payload, list) and all(isinstance(item, str) for item in payload):
         return payload
     raise _unprocessable("resume.0.payload", "the answer must be a string or a list of strings")

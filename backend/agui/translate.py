@@ -8,7 +8,7 @@
 | ``tool_call`` | ``TOOL_CALL_START`` / ``TOOL_CALL_ARGS`` / ``TOOL_CALL_END`` |
 | ``tool_result`` | ``TOOL_CALL_RESULT`` |
 | ``progress``, ``error``, ``input_received`` | ``CUSTOM agentjobs.<the type>`` |
-| ``text_input``, ``multiple_choice`` | ``RUN_FINISHED``, outcome ``interrupt`` |
+| ``text_input``, ``multiple_choice``, ``tool_approval`` | ``RUN_FINISHED``, outcome ``interrupt`` |
 | ``workflow_completed`` | ``RUN_FINISHED``, outcome ``success``, ``result`` |
 | ``workflow_cancelled`` | ``RUN_FINISHED``, outcome ``cancelled`` |
 | ``workflow_failed`` | ``RUN_ERROR`` (``code`` = the failure reason) |
@@ -43,6 +43,7 @@ from ag_ui.core import (
     ToolCallStartEvent,
 )
 
+from agentjobs.approvals import approval_schema
 from agentjobs.protocol import (
     EVENT_ADAPTER,
     ErrorEvent,
@@ -53,6 +54,7 @@ from agentjobs.protocol import (
     StreamChunk,
     TextInput,
     TextMessage,
+    ToolApproval,
     ToolCall,
     ToolResult,
     WorkflowCancelled,
@@ -70,6 +72,8 @@ def response_schema(request: InputRequest) -> dict[str, Any]:
     """The JSON Schema of the answer a request takes: a string, or one (or several) choices."""
     if isinstance(request, TextInput):
         return {"type": "string"}
+    if isinstance(request, ToolApproval):
+        return approval_schema(request.arguments_schema)
     one = {"type": "string", "enum": list(request.choices)}
     if request.single:
         return one
@@ -149,6 +153,7 @@ class RunTranslator:
         return self._close()
 
     _on_multiple_choice = _on_text_input
+    _on_tool_approval = _on_text_input
 
     def _on_input_received(self, event: InputReceived, _cursor: str) -> list[BaseEvent]:
         if self.asked is not None and self.asked.request_id == event.request_id:

@@ -4,6 +4,7 @@
 |---|---|
 | ``workflow_started`` | ``workflow_started`` (always the first frame; once) |
 | ``text_message``, ``text_input``, ``multiple_choice``, ``error`` | the same type |
+| ``tool_approval`` | ``multiple_choice`` of ``approve`` / ``reject`` (arguments in the prompt) |
 | ``tool_call`` / ``tool_result`` | ``suggested_function_call`` / ``function_call_execution`` |
 | ``progress`` | ``system_message`` (``heading`` and ``body``) |
 | ``workflow_completed`` | ``workflow_completed`` |
@@ -30,6 +31,7 @@ from agentjobs.protocol import (
     Progress,
     TextInput,
     TextMessage,
+    ToolApproval,
     ToolCall,
     ToolResult,
     WorkflowCancelled,
@@ -145,6 +147,22 @@ def _multiple_choice(e: MultipleChoice, run: RunInfo) -> list[FastAgencyFrame]:
     ]
 
 
+APPROVE, REJECT = "approve", "reject"
+"""The choices a tool approval offers a FastAgency client (it has no approval frame)."""
+
+
+def _tool_approval(e: ToolApproval, run: RunInfo) -> list[FastAgencyFrame]:
+    prompt = f"{e.prompt}\nArguments: {json.dumps(e.arguments)}"
+    content = MultipleChoiceContent(
+        prompt=prompt, choices=[APPROVE, REJECT], default=None, single=True
+    )
+    return [
+        MultipleChoiceFrame(
+            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content
+        )
+    ]
+
+
 def _tool_call(e: ToolCall, run: RunInfo) -> list[FastAgencyFrame]:
     content = SuggestedFunctionCallContent(
         function_name=e.function_name, call_id=e.call_id, arguments=tool_arguments(e.arguments)
@@ -197,6 +215,7 @@ _HANDLERS: dict[str, _Handler] = {
     "text_message": _text_message,
     "text_input": _text_input,
     "multiple_choice": _multiple_choice,
+    "tool_approval": _tool_approval,
     "tool_call": _tool_call,
     "tool_result": _tool_result,
     "progress": _progress,
@@ -235,7 +254,7 @@ class FrameTranslator:
             return []
         event = EVENT_ADAPTER.validate_json(stored.json)
         frames = event_frames(event, self.run)
-        if isinstance(event, TextInput | MultipleChoice):
+        if isinstance(event, TextInput | MultipleChoice | ToolApproval):
             self.asked = event
         elif stored.is_terminal:
             self.asked = None
@@ -255,8 +274,14 @@ def answer_value(request: InputRequest, text: str) -> AnswerValue:
     """A bare-string answer as the value the request takes.
 
     FastAgency joins the labels of a multi-select with ``","``; an empty answer to a choice
-    picks its default when there is one.
+    picks its default when there is one. A tool approval's choice is its decision (any other
+    text rejects the call, with the text as the reason).
     """
+    if isinstance(request, ToolApproval):
+        if text.strip() == APPROVE:
+            return {"decision": APPROVE}
+        reason = text.strip() if text.strip() not in ("", REJECT) else "rejected in the chat"
+        return {"decision": REJECT, "reason": reason}
     if not isinstance(request, MultipleChoice):
         return text
     if not text.strip() and request.default is not None:

@@ -13,7 +13,8 @@ from agentjobs.protocol import (
     cursor_too_old_body,
     is_cursor,
 )
-from backend.deps import CurrentUser, ServicesDep, get_services, load_job
+from backend.access import load_visible_job, may_see
+from backend.deps import CurrentUser, ServicesDep, get_services
 from backend.socket_cap import socket_slot, too_many_sockets
 from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 from backend.socket_session import SocketSession
@@ -44,7 +45,7 @@ async def read_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> Response:
     """The job's events after the cursor ``after``, oldest first (``EventPage``)."""
-    await load_job(services, user, job_id)
+    await load_visible_job(services, user, job_id)
     try:
         events = await services.store.read_events(job_id, after, limit)
     except CursorTooOld as exc:
@@ -74,7 +75,7 @@ async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> Non
         await deny_handshake(websocket, 422, f"invalid cursor {after!r}")
         return
     record = await services.store.get(job_id)
-    if record is None or record.user != user:
+    if not await may_see(services, record, user):
         await deny_handshake(websocket, 404, f"job {job_id!r} not found")
         return
     async with socket_slot(services, user) as admitted:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, WithJsonSchema
 
 from agentjobs.logging_setup import bind_job
 from agentjobs.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobRecord, JobStatus
+from backend.access import load_visible_job
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
 from backend.job_start import StartRefused, start_job
@@ -19,6 +20,14 @@ router = APIRouter(tags=["jobs"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such job (or not yours)"},
 }
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Any unique text per answer: a retry with the same key (after a lost "
+        "reply) is told its answer was taken (200) instead of 409",
+    ),
+]
 MAX_OFFSET = 1_000_000_000
 """Past any real job list; a bound keeps Redis's 64-bit range arithmetic from overflowing."""
 _STATUSES = [status.value for status in JobStatus]
@@ -49,7 +58,8 @@ StatusParam = Annotated[
         413: {"description": "Params too large"},
         429: {
             "description": "The caller has too many active jobs, or starts jobs faster than "
-            "`AGENTJOBS_CREATE_RATE_PER_USER` (then `Retry-After` says when to try again)"
+            "`AGENTJOBS_CREATE_RATE_PER_USER`, or has used up their daily model budget "
+            "(`AGENTJOBS_USER_DAILY_TOKENS`, `..._COST_USD`); `Retry-After` says when to try again"
         },
         503: {"description": "The job store is unavailable (Redis down, restarting or full)"},
     },
@@ -60,7 +70,12 @@ async def create_job(
     """Start a job: record it, log ``job_queued`` and put its task on the queue."""
     try:
         job_id, _info = await start_job(
-            services, user, body.workflow, body.params, webhook_url=body.webhook_url
+            services,
+            user,
+            body.workflow,
+            body.params,
+            webhook_url=body.webhook_url,
+            budget=body.budget,
         )
     except StartRefused as exc:
         raise HTTPException(exc.status_code, exc.detail, headers=exc.headers) from exc
@@ -97,29 +112,52 @@ async def list_jobs(
 @router.get("/jobs/{job_id}", responses=_ERRORS)
 async def get_job(job_id: str, services: ServicesDep, user: CurrentUser) -> JobRecord:
     """The job record: status, params, timestamps, pending input, result or error."""
-    return await load_job(services, user, job_id)
+    return await load_visible_job(services, user, job_id)
 
 
 @router.post(
     "/jobs/{job_id}/input",
     responses={
         **_ERRORS,
-        409: {"description": "The request is not pending (answered already, or unknown)"},
+        403: {"description": "The request is addressed to someone else (an assignee's call)"},
+        409: {
+            "description": "The request is not pending: answered already (`detail` names by "
+            "whom, or says its deadline applied the default), or unknown"
+        },
         413: {"description": "Answer too large"},
+        422: {"description": "The value does not fit the request (`detail` names the field)"},
     },
 )
 async def answer_input(
-    job_id: str, body: InputAnswer, services: ServicesDep, user: CurrentUser
+    job_id: str,
+    body: InputAnswer,
+    services: ServicesDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRecord:
-    """Answer the job's pending request; returns the job as it is after the answer."""
-    record = await load_job(services, user, job_id)
+    """Answer a pending request (the owner any, an assignee those addressed to them); exactly
+    one answer wins, and its retry with the same ``Idempotency-Key`` answers 200 again."""
+    record = await load_visible_job(services, user, job_id)
+    await answer_or_refuse(services, record, body, user, idempotency_key)
+    return await load_visible_job(services, user, job_id)
+
+
+async def answer_or_refuse(
+    services: ServicesDep, record: JobRecord, body: InputAnswer, user: str, key: str | None
+) -> None:
+    """``submit_answer`` for a route: a refusal becomes its HTTP error."""
     try:
         await submit_answer(
-            services.store, record, body.request_id, body.value, services.settings.max_answer_bytes
+            services.store,
+            record,
+            body.request_id,
+            body.value,
+            services.settings.max_answer_bytes,
+            user=user,
+            idempotency_key=key or "",
         )
     except AnswerRejected as exc:
         raise HTTPException(exc.status_code, exc.detail) from exc
-    return await load_job(services, user, job_id)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from agentjobs.protocol import (
     EVENT_ADAPTER,
     INPUT_REQUEST_TYPES,
     TERMINAL_TYPES,
+    ApprovalDecision,
     CancelFrame,
     ErrorEvent,
     Event,
@@ -28,6 +29,7 @@ from agentjobs.protocol import (
     StreamChunk,
     TextInput,
     TextMessage,
+    ToolApproval,
     ToolCall,
     ToolResult,
     WorkflowCancelled,
@@ -100,7 +102,29 @@ SAMPLES = [
         default="museum",
         single=False,
     ),
+    ToolApproval(
+        id="1700000000004-1",
+        job_id=JOB,
+        ts=TS,
+        request_id="req-3",
+        sender="planner",
+        tool="book_hotel",
+        arguments={"city": "Lisbon", "nights": 3},
+        arguments_schema={"type": "object", "properties": {"nights": {"type": "integer"}}},
+        reason="it spends money",
+        default=ApprovalDecision(decision="reject", reason="nobody answered"),
+        assignee=["bob"],
+        deadline=TS,
+    ),
     InputReceived(id="1700000000005-0", job_id=JOB, ts=TS, request_id="req-1", value="vegetarian"),
+    InputReceived(
+        id="1700000000005-1",
+        job_id=JOB,
+        ts=TS,
+        request_id="req-3",
+        value={"decision": "edit", "arguments": {"city": "Lisbon", "nights": 2}},
+        by="bob",
+    ),
     InputReceived(
         id="1700000000005-1", job_id=JOB, ts=TS, request_id="req-2", value=["surf", "fado"]
     ),
@@ -271,7 +295,7 @@ def test_terminal_types_match_union() -> None:
 
 def test_input_request_types_match_union() -> None:
     request_classes = _members(InputRequest)
-    assert set(request_classes) == {TextInput, MultipleChoice}
+    assert set(request_classes) == {TextInput, MultipleChoice, ToolApproval}
     assert set(request_classes) <= set(EVENT_CLASSES)
     assert {_literal(cls) for cls in request_classes} == INPUT_REQUEST_TYPES
     assert INPUT_REQUEST_TYPES <= ALL_EVENT_TYPES

@@ -14,9 +14,10 @@ from agentjobs.protocol import (
     JobStatus,
     MultipleChoice,
     TextInput,
+    ToolApproval,
 )
 from backend.answers import AnswerRejected, check_value, submit_answer
-from backend.store import AnswerOutcome, JobStore
+from backend.store import AnswerOutcome, JobStore, TakenAnswer
 
 JOB = "3f2b9c1e-8d4a-4c6b-9e0f-1a2b3c4d5e6f"
 
@@ -45,16 +46,30 @@ def _record(
 class StubStore:
     """Records ``answer`` calls and returns a canned outcome."""
 
-    def __init__(self, outcome: AnswerOutcome = AnswerOutcome.ACCEPTED) -> None:
+    def __init__(
+        self, outcome: AnswerOutcome = AnswerOutcome.ACCEPTED, taken: TakenAnswer | None = None
+    ) -> None:
         self.outcome = outcome
+        self.taken = taken
         self.calls: list[tuple[str, str, Any]] = []
 
     async def answer(
-        self, job_id: str, request_id: str, value: AnswerValue, *, secret: bool = False
+        self,
+        job_id: str,
+        request_id: str,
+        value: AnswerValue,
+        *,
+        secret: bool = False,
+        by: str = "",
+        idempotency_key: str = "",
     ) -> AnswerOutcome:
         self.calls.append((job_id, request_id, value))
         self.secret = secret
+        self.by = by
         return self.outcome
+
+    async def answered(self, job_id: str, request_id: str) -> TakenAnswer | None:
+        return self.taken
 
 
 def _store(stub: StubStore) -> JobStore:
@@ -149,7 +164,7 @@ async def test_size_limit_boundary() -> None:
 async def test_no_pending_request_is_409() -> None:
     record = _record(None, status=JobStatus.RUNNING)
     with pytest.raises(AnswerRejected) as info:
-        await submit_answer(cast(JobStore, None), record, "req-t", "Ana", max_bytes=1000)
+        await submit_answer(_store(StubStore()), record, "req-t", "Ana", max_bytes=1000)
     assert info.value.status_code == 409
     assert "'req-t'" in info.value.detail
     assert JOB in info.value.detail
@@ -200,3 +215,79 @@ async def test_password_answers_are_delivered_as_secrets() -> None:
     assert stub.calls == [(JOB, "req-p", "hunter2")] and stub.secret is True
     await submit_answer(_store(stub), _record(TEXT), "req-t", "Ada", max_bytes=100)
     assert stub.secret is False
+
+
+# exactly one answer, assignees, approvals
+
+
+async def test_a_taken_request_is_409_naming_who_took_it() -> None:
+    stub = StubStore(AnswerOutcome.NOT_PENDING, TakenAnswer("bob", "human", "k1"))
+    with pytest.raises(AnswerRejected) as info:
+        await submit_answer(_store(stub), _record(TEXT), "req-t", "Ana", max_bytes=1000)
+    assert info.value.status_code == 409 and "by bob" in info.value.detail
+
+
+async def test_the_winners_retry_with_its_key_is_a_repeat() -> None:
+    stub = StubStore(AnswerOutcome.NOT_PENDING, TakenAnswer("u1", "human", "k1"))
+    record = _record(None, status=JobStatus.RUNNING)
+    answered = await submit_answer(
+        _store(stub), record, "req-t", "Ana", 1000, user="u1", idempotency_key="k1"
+    )
+    assert answered.repeated and stub.calls == []
+    with pytest.raises(AnswerRejected) as info:  # another key: not the same answer
+        await submit_answer(
+            _store(stub), record, "req-t", "Ana", 1000, user="u1", idempotency_key="k2"
+        )
+    assert info.value.status_code == 409
+
+
+async def test_an_assignee_answers_only_what_is_addressed_to_them() -> None:
+    theirs = TextInput(job_id=JOB, request_id="req-b", prompt="Budget?", assignee=["bob"])
+    stub = StubStore()
+    await submit_answer(_store(stub), _record(theirs), "req-b", "ok", 1000, user="bob")
+    assert stub.by == "bob"
+    with pytest.raises(AnswerRejected) as info:
+        await submit_answer(_store(stub), _record(TEXT), "req-t", "ok", 1000, user="bob")
+    assert info.value.status_code == 403
+
+
+APPROVAL = ToolApproval(
+    job_id=JOB,
+    request_id="req-a",
+    tool="book",
+    arguments={"nights": 2},
+    arguments_schema={
+        "type": "object",
+        "properties": {"nights": {"type": "integer"}},
+        "required": ["nights"],
+        "additionalProperties": False,
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ({"decision": "edit", "arguments": {"nights": "many"}}, "arguments.nights"),
+        ({"decision": "edit", "arguments": {}}, "nights"),
+        ({"decision": "maybe"}, "decision"),
+        ({"decision": "edit"}, "arguments"),
+        ("yes", "decision"),
+    ],
+)
+def test_approval_answers_that_do_not_fit_are_named(value: Any, named: str) -> None:
+    with pytest.raises(AnswerRejected) as info:
+        check_value(APPROVAL, value)
+    assert info.value.status_code == 422 and named in info.value.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"decision": "approve"},
+        {"decision": "reject", "reason": "no"},
+        {"decision": "edit", "arguments": {"nights": 3}},
+    ],
+)
+def test_approval_decisions_fit(value: Any) -> None:
+    check_value(APPROVAL, value)

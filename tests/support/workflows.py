@@ -12,9 +12,12 @@ from agentjobs.examples.learning_chat import LearningParams, learning_chat
 from agentjobs.examples.registry import registry as examples
 from agentjobs.ui import JobUI
 from agentjobs.workflows import Workflows
+from tests.support import human_workflows, model_workflows
 
 registry = Workflows()
 registry.include(examples)
+registry.include(human_workflows.registry)
+registry.include(model_workflows.registry)
 
 
 @registry.register(name="secret_echo", description="Asks for a password and reports its length")
