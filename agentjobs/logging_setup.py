@@ -2,7 +2,8 @@
 
 The job a line is about (id, workflow, user) lives in context variables: the API binds them per
 request or WebSocket, the worker per task. A filter copies them onto every record, so lines from
-any library (Celery, uvicorn, AutoGen) logged while serving a job carry them too.
+any library (Celery, uvicorn, AutoGen) logged while serving a job carry them too. With traces on
+(``agentjobs.tracing``), the filter adds the current span's ``trace_id`` the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from typing import Any
 
 JOB_FIELDS = ("job_id", "workflow", "user")
 """The job context every line about a job carries."""
+LINE_FIELDS = (*JOB_FIELDS, "trace_id")
+"""Everything a line may carry after its message: the job context and the trace."""
 
 _context: ContextVar[dict[str, str] | None] = ContextVar("agentjobs_log_context", default=None)
 
@@ -25,6 +28,19 @@ _context: ContextVar[dict[str, str] | None] = ContextVar("agentjobs_log_context"
 # has one format.
 _OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error", "gunicorn.access")
 _HANDLER_NAME = "agentjobs"
+
+
+def _no_trace() -> str | None:
+    return None
+
+
+_trace_id: Callable[[], str | None] = _no_trace
+
+
+def use_trace_ids(source: Callable[[], str | None]) -> None:
+    """Put ``source()`` (the current trace id, or None) on every line as ``trace_id``."""
+    global _trace_id
+    _trace_id = source
 
 
 def bind_job(**fields: str | None) -> Token[dict[str, str] | None]:
@@ -60,7 +76,8 @@ def current_job() -> dict[str, str]:
 
 
 class JobContextFilter(logging.Filter):
-    """Puts the bound job fields on each record (``record.job_id`` and so on, or None)."""
+    """Puts the bound job fields on each record (``record.job_id`` and so on, or None), and the
+    current trace id (``record.trace_id``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         bound = _context.get() or {}
@@ -68,6 +85,8 @@ class JobContextFilter(logging.Filter):
             # An explicit ``extra={"job_id": ...}`` wins over the context.
             if getattr(record, key, None) is None:
                 setattr(record, key, bound.get(key))
+        if getattr(record, "trace_id", None) is None:
+            record.trace_id = _trace_id()
         return True
 
 
@@ -81,7 +100,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in JOB_FIELDS:
+        for key in LINE_FIELDS:
             value = getattr(record, key, None)
             if value is not None:
                 line[key] = value
@@ -98,7 +117,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        fields = [f"{k}={getattr(record, k)}" for k in JOB_FIELDS if getattr(record, k, None)]
+        fields = [f"{k}={getattr(record, k)}" for k in LINE_FIELDS if getattr(record, k, None)]
         if not fields:
             return text
         head, newline, rest = text.partition("\n")  # keep a traceback below the bracket

@@ -43,6 +43,14 @@ class RedisSettings(BaseSettings):
     the same). Without one they are never journaled, so such a job cannot be replayed past the
     question (see docs/security.md)."""
 
+    otlp_endpoint: str | None = Field(default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    """OpenTelemetry's standard variable: export traces over OTLP/HTTP to ``<it>/v1/traces``.
+    Unset (and no ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``): no tracing at all (agentjobs.tracing)."""
+    otlp_traces_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    """The full OTLP/HTTP traces URL, when it is not ``<endpoint>/v1/traces``."""
+
     @field_validator("secrets_key")
     @classmethod
     def _valid_secrets_key(cls, key: SecretStr | None) -> SecretStr | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from agentjobs.logging_setup import configure_logging
+from agentjobs.tracing import configure_tracing
 from backend.adapter import FastAPIAdapter
 from backend.http_errors import install_http_error_handlers
 from backend.limits import BodySizeLimit
@@ -14,15 +18,21 @@ from backend.request_context import JobLogContext
 from backend.routes import metrics
 from backend.settings import ApiSettings, get_api_settings
 
+UNTRACED_PATHS = ("/health", "/metrics")
+"""Paths that never start a trace (health checks and Prometheus scrapes)."""
+
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """A FastAPI app serving the agentjobs routes (CORS only for the configured origins)."""
     settings = settings or get_api_settings()
     configure_logging(json_lines=settings.log_json, level=settings.log_level)
+    configure_tracing("agentjobs-api", settings)
     app = FastAPI(
         title="agentjobs",
         summary="Run multi-agent AutoGen workflows as jobs: REST + WebSocket",
         version="0.1.0",
+        # FastAPI traces requests itself once a tracer provider is set: not probes and scrapes.
+        telemetry={"exclude": _untraced},
     )
     app.include_router(FastAPIAdapter(settings).router)
     app.include_router(metrics.router)  # open like /health: Prometheus scrapes without a token
@@ -41,6 +51,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
     return app
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
 
 
 app = create_app()

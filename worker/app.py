@@ -7,9 +7,12 @@ import logging
 from celery import Celery
 
 from agentjobs.celery_config import celery_config
+from agentjobs.tracing import configure_tracing
 from worker.settings import get_worker_settings
 
 settings = get_worker_settings()
+# Before any task runs: the Celery and openai instrumentations hook in (only with an endpoint).
+configure_tracing("agentjobs-worker", settings, model_calls=True)
 
 app = Celery(
     "agentjobs",

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from agentjobs import tracing
 from worker.slots import SLOTS
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,17 @@ async def hold_for_answer(
     redis: Redis, key: str, hold: float | None, job_id: str, may_suspend: bool
 ) -> Popped:
     """Wait ``hold`` s for the answer on ``key``; a wait that may suspend ends early
-    (``YIELDED``) when another job needs its slot (``worker.slots``)."""
+    (``YIELDED``) when another job needs its slot (``worker.slots``). Traced as a human wait."""
+    attributes = {"agentjobs.job_id": job_id, "agentjobs.reply_key": key, "agentjobs.hold_s": hold}
+    with tracing.span("human wait", attributes) as wait:
+        popped = await _hold(redis, key, hold, job_id, may_suspend)
+        wait.set("agentjobs.wait.outcome", _wait_outcome(popped))
+        return popped
+
+
+async def _hold(
+    redis: Redis, key: str, hold: float | None, job_id: str, may_suspend: bool
+) -> Popped:
     if not may_suspend:
         return await blpop_surviving_outages(redis, key, hold, job_id)
     now = SLOTS.register(job_id)
@@ -94,6 +105,13 @@ async def hold_for_answer(
         return await blpop_or_yield(redis, key, hold, job_id, now)
     finally:
         SLOTS.unregister(job_id)
+
+
+def _wait_outcome(popped: Popped) -> str:
+    """``answered``, ``slot_released`` (another job needed the slot) or ``hold_over``."""
+    if isinstance(popped, Yielded):
+        return "slot_released"
+    return "hold_over" if popped is None else "answered"
 
 
 async def blpop_or_yield(

@@ -111,9 +111,9 @@ class JobRunner:
         # question writes one.
         journal = await writer.load_journal() if resumed else []
         with run_attempt(record, resumed) as attempt:
-            outcome = await self._run_started(writer, record, journal)
-            attempt.outcome(outcome.status, outcome.error)
-        return replace(outcome, user=record.user)
+            ended = await self._run_started(writer, record, journal)
+            attempt.outcome(ended.status, ended.error)
+        return replace(ended, user=record.user)
 
     async def _run_started(
         self, writer: JobWriter, record: JobRecord, journal: list[JournalEntry]
