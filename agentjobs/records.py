@@ -44,8 +44,6 @@ def record_from_hash(raw: dict[str, str]) -> JobRecord:
         reason=raw.get("reason"),  # type: ignore[arg-type]
         trace_id=_trace_id(raw.get("traceparent")),
         traceparent=raw.get("traceparent"),
-        trace_id=_trace_id(raw.get("traceparent")),
-        traceparent=raw.get("traceparent"),
         last_event_id=raw.get("last_event_id"),
         budget=Budget.model_validate_json(raw["budget"]) if raw.get("budget") else None,
         usage=usage_from_hash(raw),
@@ -65,12 +63,6 @@ def usage_from_hash(raw: dict[str, str]) -> Usage:
         completion_tokens=int(completion or 0),
         cost_usd=round(float(cost), 9) if cost else None,
     )
-
-
-def _trace_id(traceparent: str | None) -> str | None:
-    """The trace id in a W3C ``traceparent`` (``00-<trace id>-<span id>-<flags>``)."""
-    parts = (traceparent or "").split("-")
-    return parts[1] if len(parts) == 4 else None
 
 
 def _trace_id(traceparent: str | None) -> str | None:
