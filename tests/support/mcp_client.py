@@ -73,9 +73,8 @@ class Seen:
     progress: list[str] = field(default_factory=list)
     logs: list[Any] = field(default_factory=list)
 
-    async def on_progress(
-        self, _progress: float, _total: float | None, message: str | None
-    ) -> None:
+    async def on_progress(self, progress: float, total: float | None, message: str | None) -> None:
+        del progress, total  # the SDK passes them by name: the names must stay
         self.progress.append(message or "")
 
     async def on_log(self, params: LoggingMessageNotificationParams) -> None:
@@ -86,8 +85,9 @@ def answering(seen: Seen, answer: str | list[str], action: str = "accept") -> El
     """An elicitation callback that meets every question with ``action`` (and ``answer``)."""
 
     async def callback(
-        _ctx: ClientRequestContext, params: ElicitRequestParams
+        context: ClientRequestContext, params: ElicitRequestParams
     ) -> ElicitResult | ErrorData:
+        del context  # named as the SDK's protocol names it
         seen.questions.append(params)
         if action != "accept":
             return ElicitResult(action=action)  # type: ignore[arg-type]
