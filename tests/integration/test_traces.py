@@ -35,6 +35,7 @@ class TracedStack:
     api: str
     model: FakeOpenAI
     receiver: OtlpReceiver
+    worker_log: Path
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +53,12 @@ def traced(redis_srv: RedisServer, logs_dir: Path) -> Iterator[TracedStack]:
             # Suspend at the first question, so the answer resumes the job in a second attempt.
             worker_env = {**otel, **model_env(model), "AGENTJOBS_MODEL": MODEL}
             worker_env["AGENTJOBS_SUSPEND_AFTER_SECONDS"] = "0"
+            worker_log = logs_dir / "worker-traces.log"
             with (
-                celery_worker(url, logs_dir / "worker-traces.log", concurrency=2, **worker_env),
+                celery_worker(url, worker_log, concurrency=2, **worker_env),
                 api_server(url, logs_dir / "api-traces.log", **otel) as api,
             ):
-                yield TracedStack(api, model, receiver)
+                yield TracedStack(api, model, receiver, worker_log)
     finally:
         db.flushdb()
         db.close()
@@ -171,6 +173,11 @@ async def test_a_job_is_one_trace_from_request_to_model_calls(traced: TracedStac
         reported = _reported_usage(model, chat.attributes["gen_ai.response.id"])
         assert chat.attributes["gen_ai.usage.input_tokens"] == reported["prompt_tokens"]
         assert chat.attributes["gen_ai.usage.output_tokens"] == reported["completion_tokens"]
+    # The worker's log lines written inside the job's spans carry its trace id.
+    lines = [line for line in traced.worker_log.read_text().splitlines() if job_id in line]
+    traced_lines = [line for line in lines if f"trace_id={trace_id}" in line]
+    assert any("HTTP Request: POST" in line for line in traced_lines), lines
+    assert any("suspended while it waits" in line for line in traced_lines), lines
     # Nothing of this job went to another trace but the resumed task's own hop.
     strays = {
         s.trace_id
