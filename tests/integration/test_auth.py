@@ -44,6 +44,13 @@ ROUTES = [
         body=lambda rid: {"request_id": rid, "value": "fractions"},
         checks=lambda b: b["status"] in ("running", "awaiting_input", "succeeded"),
     ),
+    Route("GET", "/inbox", on_job=False, checks=lambda b: b["count"] >= 1),
+    Route(
+        "POST",
+        "/inbox/{request_id}",
+        body=lambda _rid: {"value": "fractions"},
+        checks=lambda b: b["status"] in ("running", "awaiting_input", "succeeded"),
+    ),
     Route("POST", "/jobs/{job_id}/cancel", checks=lambda b: b["status"] == "cancelled"),
     # The matrix's job is waiting, so the owner's delete reaches the route and is refused;
     # deleting a finished job: test_the_owner_deletes_a_finished_job_and_no_one_else_can.
@@ -86,7 +93,7 @@ PUBLIC_PATHS = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-r
 
 def call(client: httpx.Client, route: Route, job_id: str, request_id: str) -> httpx.Response:
     body = route.body(request_id) if route.body else None
-    path = route.path.format(job_id=job_id, workflow="chatty")
+    path = route.path.format(job_id=job_id, workflow="chatty", request_id=request_id)
     return client.request(route.method, path, json=body)
 
 
