@@ -28,8 +28,11 @@ local function outbox(job, id, wtype)
   if not entry then return end
   local stored = entry[2][4]  -- fields 't', type, 'e', body (see append)
   local full = '{"id":"' .. id .. '",' .. string.sub(stored, 2)
+  -- The event's own time, read without decoding the event: a result nested past cjson's depth
+  -- limit must not break the job's write. Its JSON starts with job_id (hex), then ts.
+  local ts = string.match(stored, '^{"job_id":"[^"]*","ts":"([^"]*)"') or ''
   local rec = redis.call('HMGET', job, 'job_id', 'workflow', 'status')
-  local body = '{"type":"' .. wtype .. '","timestamp":' .. cjson.encode(cjson.decode(stored)['ts'])
+  local body = '{"type":"' .. wtype .. '","timestamp":"' .. ts .. '"'
     .. ',"data":{"job_id":' .. cjson.encode(rec[1]) .. ',"workflow":' .. cjson.encode(rec[2])
     .. ',"status":' .. cjson.encode(rec[3]) .. ',"event":' .. full .. '}}'
   local now = redis.call('TIME')

@@ -16,7 +16,7 @@ from tests.support.stack import api_server, celery_worker, wait_until
 from tests.support.webhook_receiver import Received, WebhookReceiver
 from tests.support.webhook_stack import SECRET, WebhookStack, for_job, webhook_stack
 
-DOWN_SECONDS = 8.0
+DOWN_SECONDS = 6.0
 """How long the receiver stays down (with retries every <= 1 s: several attempts each)."""
 
 
@@ -70,6 +70,7 @@ def test_every_event_is_delivered_signed(stack: WebhookStack) -> None:
         assert payload["type"] == expected
         data = payload["data"]
         assert isinstance(data, dict) and data["job_id"] == job_id
+        assert payload["timestamp"] == data["event"]["ts"]
         assert item.headers["webhook-id"].startswith(f"msg_{job_id}_")
     asked = [verified(item) for item in for_job(receiver.received, asking)]
     question = next(p for p in asked if p["type"] == "job.awaiting_input")
