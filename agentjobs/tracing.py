@@ -61,6 +61,18 @@ def configure_tracing(
     return True
 
 
+def shutdown_tracing() -> None:
+    """Export the spans still buffered and stop exporting (a no-op while tracing is off)."""
+    if _tracer is None:
+        return
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    shutdown = getattr(provider, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+
+
 def current_trace_id() -> str | None:
     """The current span's trace id (32 hex digits), or None outside a span."""
     from opentelemetry import trace

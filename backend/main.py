@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import asyncio
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from agentjobs.logging_setup import configure_logging
-from agentjobs.tracing import configure_tracing
+from agentjobs.tracing import configure_tracing, shutdown_tracing
 from backend.adapter import FastAPIAdapter
 from backend.http_errors import install_http_error_handlers
 from backend.limits import BodySizeLimit
@@ -33,6 +35,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="0.1.0",
         # FastAPI traces requests itself once a tracer provider is set: not probes and scrapes.
         telemetry={"exclude": _untraced},
+        lifespan=_traces_flushed,
     )
     app.include_router(FastAPIAdapter(settings).router)
     app.include_router(metrics.router)  # open like /health: Prometheus scrapes without a token
@@ -55,6 +58,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def _untraced(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in UNTRACED_PATHS
+
+
+@asynccontextmanager
+async def _traces_flushed(_app: FastAPI) -> AsyncIterator[None]:
+    # uvicorn re-raises SIGTERM once it has shut down, so atexit handlers never run: export
+    # the last spans here.
+    yield
+    await asyncio.to_thread(shutdown_tracing)
 
 
 app = create_app()
