@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 from standardwebhooks import Webhook
 
 from agentjobs.webhook_settings import WebhookSettings
@@ -74,7 +75,7 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
 
 def test_the_answer_link_is_the_same_on_every_attempt() -> None:
     config = WebhookSettings(
-        public_url="https://jobs.example.com", secrets_key=Fernet.generate_key().decode()
+        public_url="https://jobs.example.com", secrets_key=SecretStr(Fernet.generate_key().decode())
     )
     event = {"job_id": "j1", "request_id": "r1", "ts": datetime.now(UTC).isoformat()}
     body = json.dumps({"type": "job.awaiting_input", "data": {"event": event}})
