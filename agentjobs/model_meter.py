@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from contextvars import ContextVar
 
 from redis.asyncio import Redis
@@ -76,15 +77,20 @@ class Meter:
             raise exceeded
 
     async def wait_turn(self, model: str) -> None:
-        """Wait for ``model``'s next free slot under its global rate limit (if it has one)."""
+        """Wait until ``model``'s global rate limit lets a call start (if it has one); the job
+        shows one notice once the wait passes ``NOTICE_AFTER_MS``."""
         rate = for_model(self.settings.model_rate_limits, model)
         if rate is None:
             return
-        wait_ms = await take_model_slot(self.redis, model, rate)
-        if wait_ms >= NOTICE_AFTER_MS:
-            await self.ui.notice(f"{WAITING_FOR_CAPACITY} ({model}): about {wait_ms / 1000:.1f} s")
-        if wait_ms:
-            await asyncio.sleep(wait_ms / 1000)
+        waited_ms, shown = 0.0, False
+        while (wait_ms := await take_model_slot(self.redis, model, rate)) > 0:
+            if not shown and waited_ms + wait_ms >= NOTICE_AFTER_MS:
+                await self.ui.notice(f"{WAITING_FOR_CAPACITY} ({model})")
+                shown = True
+            # Waiters of all workers wake together: a little jitter spreads their retries.
+            pause = wait_ms * (1 + 0.25 * random.random())
+            await asyncio.sleep(pause / 1000)
+            waited_ms += pause
 
     async def record(
         self, model: str, prompt_tokens: int, completion_tokens: int, seconds: float

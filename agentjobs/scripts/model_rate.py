@@ -1,10 +1,11 @@
 """The model-rate script: global requests and tokens per period per model, for every worker.
 
-Requests follow GCRA with a burst of one: each call reserves the model's next free slot, one
-``interval`` after the previous one, and sleeps until it (one round trip, no polling), so no
-window of a period ever sees more than the limit plus the one call on its edge. Tokens are only
-known once a call is done: each call's tokens are charged afterwards as debt that drains at the
-token rate, and a new call's slot waits while more than a period's worth is owed.
+Requests follow GCRA with a burst of one: a call may start once ``interval`` has passed since
+the last start of any worker's call to the model, and it takes its start at the moment it is
+about to send (a slot reserved ahead would let a call that wakes late crowd the next period),
+so no window of a period sees more than the limit plus the one call on its edge. Tokens are
+only known once a call is done: each call's tokens are charged afterwards as debt that drains
+at the token rate, and no call starts while more than a period's worth is owed.
 """
 
 from __future__ import annotations
@@ -31,21 +32,21 @@ if ARGV[1] == 'charge' then
   redis.call('SET', KEYS[2], string.format('%.3f', paid), 'PX', math.ceil(paid - now) + 1000)
   return 0
 end
-local start = now
-if per_token > 0 and paid - period > now then start = paid - period end
+-- take: start now if the model has room (returns 0), else say how long until it may (ms).
+if per_token > 0 and paid - period > now then return math.ceil(paid - period - now) end
 if interval > 0 then
-  local slot = tonumber(redis.call('GET', KEYS[1]) or 0)
-  if slot > start then start = slot end
-  local after = start + interval
-  redis.call('SET', KEYS[1], string.format('%.3f', after), 'PX', math.ceil(after - now) + 1000)
+  local next_start = tonumber(redis.call('GET', KEYS[1]) or 0)
+  if next_start > now then return math.ceil(next_start - now) end
+  local after = now + interval
+  redis.call('SET', KEYS[1], string.format('%.3f', after), 'PX', math.ceil(interval) + 1000)
 end
-return math.ceil(start - now)
+return 0
 """,
 )
 
 
 async def take_model_slot(redis: Redis, model: str, rate: ModelRate) -> int:
-    """Reserve ``model``'s next request slot under ``rate``; returns the ms to wait for it."""
+    """Start a call of ``model`` under ``rate`` now (0), or the ms until one may start."""
     raw = await MODEL_RATE.run(
         redis,
         keys=[keys.model_rate(model), keys.model_tokens(model)],

@@ -73,10 +73,11 @@ class FakeOpenAI:
         prompt = sum(u["prompt_tokens"] for u in usages)
         return len(usages), prompt, sum(u["completion_tokens"] for u in usages)
 
-    def max_in_window(self, seconds: float) -> int:
-        """The most requests that arrived within any ``seconds`` long window."""
+    def max_in_window(self, seconds: float, first: int = 0) -> int:
+        """The most requests (from the ``first``-th received on) that arrived within any
+        ``seconds`` long window."""
         with self._lock:
-            times = sorted(self._arrivals)
+            times = sorted(self._arrivals[first:])
         most, start = 0, 0
         for end, when in enumerate(times):
             while when - times[start] >= seconds:
