@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from agentjobs.settings import UsageLimits
 from agentjobs.webhook_settings import WebhookSettings
 
 
-class ApiSettings(WebhookSettings):
+class ApiSettings(WebhookSettings, UsageLimits):
     """The API process."""
 
     host: str = "127.0.0.1"
