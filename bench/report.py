@@ -119,6 +119,19 @@ METRICS += [
         "ms",
         100,
     ),
+    Metric(
+        "start_under_load",
+        "slots_full.to_workflow_started_ms.p50",
+        "slots full: -> workflow_started p50",
+        "ms",
+    ),
+    Metric(
+        "start_under_load",
+        "slots_full.to_workflow_started_ms.p99",
+        "slots full: -> workflow_started p99",
+        "ms",
+        100,
+    ),
 ]
 METRICS += [
     Metric("fanout", "last_client_ms.p50", "event -> last of the clients p50", "ms"),

@@ -5,9 +5,11 @@ The waiting jobs are ``bench_broadcast`` runs stopped at their question, with no
 (the load is the jobs: their records, suspensions and question deadlines, the worker's four
 slots, the reaper). Default worker settings: four of them hold a slot, the rest are suspended;
 a new job takes a slot as soon as the worker suspends a waiting job to free one (slots on
-demand). The same stack is measured first with nothing waiting, as the baseline. Each sample
-is ``bench.start_latency``'s: a ``chatty`` job started, its socket connected, timed from the
-POST to ``workflow_started`` at the client, one job at a time.
+demand). Once the first start freed a slot, the next ones find it free; ``slots_full``
+measures again with the free slot taken by one more waiting job before every start, so each
+start waits for a suspension. The same stack is measured first with nothing waiting, as the
+baseline. Each sample is ``bench.start_latency``'s: a ``chatty`` job started, its socket
+connected, timed from the POST to ``workflow_started`` at the client, one job at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.client import gather_limited, http_client, run, start_job
+from bench.client import gather_limited, http_client, job_ws, read_until, run, start_job
 from bench.stack import BenchEnv, Stack, StackSpec
 from bench.start_latency import WARMUP, one_start
 from bench.stats import summary
@@ -32,7 +34,7 @@ async def _waiting(http: httpx.AsyncClient) -> int:
     """How many jobs wait for input (held by a slot or suspended), counted page by page."""
     count, offset, size = 0, 0, 200
     while True:
-        params = {"offset": offset, "limit": size, "status": "awaiting_input"}
+        params: dict[str, str | int] = {"offset": offset, "limit": size, "status": "awaiting_input"}
         page = (await http.get("/jobs", params=params)).json()
         count += len(page["jobs"])
         if len(page["jobs"]) < size:
@@ -61,11 +63,30 @@ async def _starts(api_url: str, http: httpx.AsyncClient, runs: int) -> list[dict
     return [await one_start(api_url, http) for _ in range(runs)]
 
 
+async def _asked(api_url: str, job_id: str) -> None:
+    """Wait until the job asks its question (a slot holds it: it just started)."""
+    async with job_ws(api_url, job_id) as conn:
+        await read_until(conn, "text_input")
+
+
+async def _starts_on_full_slots(
+    api_url: str, http: httpx.AsyncClient, runs: int
+) -> list[dict[str, float]]:
+    """Each start first fills the free slot with one more waiting job, so that every measured
+    start waits for the worker to suspend a waiting job (slots on demand)."""
+    samples = []
+    for _ in range(runs):
+        await _asked(api_url, await start_job(http, "bench_broadcast", count=0))
+        samples.append(await one_start(api_url, http))
+    return samples
+
+
 async def _scenario(stack: Stack, count: int, runs: int) -> dict[str, Any]:
     async with http_client(stack.api_url, 50) as http:
         idle = await _starts(stack.api_url, http, runs)
         setup = await _all_waiting(http, count)
         loaded = await _starts(stack.api_url, http, runs)
+        full = await _starts_on_full_slots(stack.api_url, http, runs)
         still = await _waiting(http)
 
     def of(samples: list[dict[str, float]], key: str) -> dict[str, float]:
@@ -80,6 +101,10 @@ async def _scenario(stack: Stack, count: int, runs: int) -> dict[str, Any]:
         "to_workflow_started_ms": of(loaded, "started"),
         "server_queued_to_started_ms": of(loaded, "queue_to_start"),
         "post_jobs_ms": of(loaded, "post"),
+        "slots_full": {
+            "to_workflow_started_ms": of(full, "started"),
+            "server_queued_to_started_ms": of(full, "queue_to_start"),
+        },
         "idle": {
             "to_workflow_started_ms": of(idle, "started"),
             "server_queued_to_started_ms": of(idle, "queue_to_start"),
