@@ -23,12 +23,12 @@ from agentjobs.cli.console_render import EventRenderer
 from agentjobs.client.errors import ApiError, ApiUnreachable
 from agentjobs.client.provider import FastAPIProvider
 from agentjobs.client.settings import ClientSettings
-from agentjobs.protocol import TERMINAL_TYPES, Event, MultipleChoice, TextInput
+from agentjobs.protocol import TERMINAL_TYPES, Event, MultipleChoice, TextInput, ToolApproval
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 """Succeeded or detached; failed or cancelled; could not start or attach (API error)."""
 
-Question = TextInput | MultipleChoice
+Question = TextInput | MultipleChoice | ToolApproval
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -70,8 +70,9 @@ class ConsoleSession:
                 if question is None:
                     event = asyncio.run(self._stream_until_question_or_end())
                     if event.type in TERMINAL_TYPES:
+                        asyncio.run(self._print_usage())
                         return EXIT_OK if event.type == "workflow_completed" else EXIT_JOB_FAILED
-                    assert isinstance(event, TextInput | MultipleChoice)
+                    assert isinstance(event, TextInput | MultipleChoice | ToolApproval)
                     question = event
                 self._answer(question)
                 question = None
@@ -85,6 +86,15 @@ class ConsoleSession:
                     # Refused for good: the job expired, the token was revoked...
                     self.console.print(f"[red]{escape(str(exc))}[/]")
                     return EXIT_UNAVAILABLE
+
+    async def _print_usage(self) -> None:
+        """The job's model use, once it ended (nothing when it made no model call)."""
+        try:
+            usage = (await self.provider.get_job(self.job_id)).usage
+        except (ApiError, ApiUnreachable):
+            return  # the outcome is shown already; the usage is a nicety
+        if usage.model_calls:
+            self.console.print(f"[dim]Model use: {escape(usage.summary())}[/]")
 
     def _skip_trimmed(self, exc: ApiError) -> bool:
         """A 410 (events older than the trimmed log): say so and go on after the gap."""
@@ -106,7 +116,7 @@ class ConsoleSession:
                     self._show(event, status)
                     if event.type in TERMINAL_TYPES:
                         return event
-                    if isinstance(event, TextInput | MultipleChoice) and await self._pending(event):
+                    if isinstance(event, Question) and await self._pending(event):
                         return event
         raise RuntimeError("the event stream ended before the job did")  # events() never does
 

@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from rich.console import Console
 from rich.markup import escape
 from rich.prompt import Prompt
 
-from agentjobs.protocol import AnswerValue, MultipleChoice, TextInput
+from agentjobs.approvals import arguments_problem
+from agentjobs.protocol import AnswerValue, InputRequest, MultipleChoice, TextInput, ToolApproval
 
 
-def ask(console: Console, request: TextInput | MultipleChoice) -> AnswerValue:
+def ask(console: Console, request: InputRequest) -> AnswerValue:
     """Ask the human for the answer to ``request`` until the answer is acceptable."""
     if isinstance(request, TextInput):
         return ask_text(console, request)
+    if isinstance(request, ToolApproval):
+        return ask_approval(console, request)
     return ask_choice(console, request)
+
+
+def ask_approval(console: Console, request: ToolApproval) -> AnswerValue:
+    """Approve, reject (with a reason) or edit (the arguments as JSON, checked) a tool call."""
+    console.print(f"  [bold]{escape(request.tool)}[/]({escape(json.dumps(request.arguments))})")
+    decision = Prompt.ask(
+        "[bold]Decision[/]", console=console, choices=["approve", "reject", "edit"]
+    )
+    if decision == "approve":
+        return {"decision": "approve"}
+    if decision == "reject":
+        reason = Prompt.ask("[bold]Reason[/] [dim](told to the agent)[/]", console=console)
+        return {"decision": "reject", "reason": reason} if reason else {"decision": "reject"}
+    while True:
+        text = Prompt.ask(
+            "[bold]Arguments[/] [dim](JSON)[/]",
+            console=console,
+            default=json.dumps(request.arguments),
+        )
+        problem, arguments = _arguments(text, request.arguments_schema)
+        if problem is None:
+            return {"decision": "edit", "arguments": arguments}
+        console.print(f"[red]{escape(problem)}[/]")
+
+
+def _arguments(text: str, schema: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not JSON: {exc}", {}
+    if not isinstance(arguments, dict):
+        return "the arguments are a JSON object", {}
+    return arguments_problem(schema, arguments), arguments
 
 
 def ask_text(console: Console, request: TextInput) -> str:

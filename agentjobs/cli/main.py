@@ -12,6 +12,7 @@ from rich.console import Console
 
 from agentjobs.cli import dev_stack
 from agentjobs.cli.console import run
+from agentjobs.cli.console_inbox import inbox_app
 from agentjobs.cli.flower import flower
 from agentjobs.cli.processes import ProcessGroup, python_module
 from agentjobs.cli.redis_server import (
@@ -50,6 +51,7 @@ def main(
 app.command()(flower)
 app.command()(run)
 app.command()(ui)
+app.add_typer(inbox_app, name="inbox")
 
 
 @app.command()

@@ -23,6 +23,7 @@ from agentjobs.protocol import (
     AnswerValue,
     Event,
     EventPage,
+    Inbox,
     JobCreated,
     JobList,
     JobRecord,
@@ -147,6 +148,15 @@ class FastAPIProvider:
         body = {"request_id": request_id, "value": value}
         data = await self._call("POST", _job_path(job_id, "input"), json=body)
         return JobRecord.model_validate(data)
+
+    async def inbox(self, limit: int = 100) -> Inbox:
+        """The caller's pending requests across jobs, oldest first."""
+        return Inbox.model_validate(await self._call("GET", "/inbox", params={"limit": limit}))
+
+    async def answer_request(self, request_id: str, value: AnswerValue) -> JobRecord:
+        """Answer one request of the inbox (409 naming who answered when it was taken)."""
+        path = "/inbox/" + quote(request_id, safe="")
+        return JobRecord.model_validate(await self._call("POST", path, json={"value": value}))
 
     async def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (409 when it already finished)."""

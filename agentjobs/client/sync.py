@@ -11,6 +11,7 @@ from agentjobs.protocol import (
     AnswerValue,
     Event,
     EventPage,
+    Inbox,
     JobCreated,
     JobList,
     JobRecord,
@@ -68,6 +69,14 @@ class SyncProvider:
     def answer(self, job_id: str, request_id: str, value: AnswerValue) -> JobRecord:
         """Answer the pending request ``request_id``."""
         return _run(self.provider.answer(job_id, request_id, value))
+
+    def inbox(self, limit: int = 100) -> Inbox:
+        """The caller's pending requests across jobs, oldest first."""
+        return _run(self.provider.inbox(limit))
+
+    def answer_request(self, request_id: str, value: AnswerValue) -> JobRecord:
+        """Answer one request of the inbox."""
+        return _run(self.provider.answer_request(request_id, value))
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel the job."""
