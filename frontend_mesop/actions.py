@@ -157,11 +157,17 @@ def attach(state: State, job_id: str) -> None:
         return
     t = state.transcript
     t.workflow, t.status = record.workflow, record.status.value
+    t.usage = _usage_line(record)
     _catch_up(state, time.monotonic() + CATCH_UP_SECONDS)
     if record.pending is not None and not t.pending.request_id and not is_terminal_status(t.status):
         # The question's event may have been trimmed from a very long log.
         p = record.pending
         t.pending = Pending(p.request_id, p.type, p.prompt, p.sender)
+
+
+def _usage_line(record: JobRecord) -> str:
+    """What the header shows of the job's model use (nothing before its first call)."""
+    return record.usage.summary() if record.usage.model_calls else ""
 
 
 def _catch_up(state: State, deadline: float) -> None:
@@ -194,6 +200,7 @@ def apply_batch(state: State, job_id: str, after: str, raw_events: list[str]) ->
             _catch_up(state, time.monotonic() + CATCH_UP_SECONDS)
         if fold(t, events) and is_terminal_status(t.status):
             refresh_jobs(state)
+            t.usage = _usage_line(_call(state, lambda c: c.get_job(t.job_id)))
     except _Stop:
         pass
 

@@ -96,6 +96,8 @@ class Transcript:
     pending: Pending = field(default_factory=Pending)
     progress: float = -1.0
     """The latest progress fraction, or -1."""
+    usage: str = ""
+    """The job's model use in one line, once known (read from its record)."""
 
 
 def fold(transcript: Transcript, events: Iterable[Event]) -> int:

@@ -85,6 +85,17 @@ class Usage(_Frame):
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
 
+    def summary(self) -> str:
+        """One line for people: ``4 model calls, 1,200 tokens (900 prompt + 300 completion),
+        $0.0012`` (the cost only when known)."""
+        calls = f"{self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
+        tokens = (
+            f"{self.tokens:,} tokens ({self.prompt_tokens:,} prompt + "
+            f"{self.completion_tokens:,} completion)"
+        )
+        cost = "" if self.cost_usd is None else f", ${self.cost_usd:.4f}"
+        return f"{calls}, {tokens}{cost}"
+
 
 class JobCreate(_Frame):
     """Body of ``POST /jobs``."""

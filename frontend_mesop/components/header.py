@@ -1,4 +1,5 @@
-"""The top bar: the app's name, the attached job's status badge and its Cancel button."""
+"""The top bar: the app's name, the attached job's status badge, its model use (tokens, cost)
+and its Cancel button."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def header(t: Transcript, *, narrow: bool, show_jobs_button: bool) -> None:
             me.text(t.workflow, style=me.Style(color=st.INK, font_weight=600))
             with me.box(classes=f"aj-status-badge aj-status-{t.status}"):
                 me.text(st.STATUS_LABELS.get(t.status, t.status or "…"), style=st.badge(t.status))
+            if t.usage:
+                with me.box(classes="aj-usage"):
+                    me.text(t.usage, style=me.Style(color=st.MUTED, font_size=13))
         me.box(style=me.Style(flex_grow=1))
         if t.job_id and not is_terminal_status(t.status):
             me.button("Cancel", on_click=handlers.on_cancel, type="stroked", color="warn")

@@ -71,6 +71,8 @@ def test_learning_chat_from_picker_to_final_banner(
     assert {"Student", "Teacher"} <= {s.strip() for s in senders}
     expect(page.locator(".aj-answer")).to_have_text("fractions")
     expect(page.locator(".aj-status-badge")).to_have_text("Finished")
+    # The job's model use (the scripted offline model counts its tokens too).
+    expect(page.locator(".aj-usage")).to_contain_text("4 model calls")
     expect(answer).to_be_disabled()  # nothing is pending any more
     expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
     expect(page.locator(".aj-job-current")).to_contain_text("Finished")  # the sidebar
