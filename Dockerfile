@@ -14,7 +14,8 @@ COPY agentjobs ./agentjobs
 COPY backend ./backend
 COPY worker ./worker
 COPY frontend_mesop ./frontend_mesop
-RUN pip install .
+# With the traces extra, setting OTEL_EXPORTER_OTLP_ENDPOINT is all it takes to export traces.
+RUN pip install .[traces]
 
 # Your own workflows: build FROM this image, COPY your package and set AGENTJOBS_WORKFLOWS.
 

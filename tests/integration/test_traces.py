@@ -221,3 +221,34 @@ def test_without_an_endpoint_no_tracing_is_loaded(redis_srv: RedisServer) -> Non
     # The same check sees it all once an endpoint is set (nothing listens: nothing is sent).
     traced = {**plain, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
     assert _imports_in(traced) == {"loaded": sorted(TRACING_MODULES), "provider": "_Provider"}
+
+
+async def test_tool_calls_and_every_wait_are_spans_of_the_job(traced: TracedStack) -> None:
+    api, receiver = traced.api, traced.receiver
+    async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+        job_id = await start_job(http, "trip_planner", days=2)
+        async with job_socket(api, job_id) as ws:
+            choice = await ws.until("multiple_choice")
+            await ws.send({"type": "input", "request_id": choice["request_id"], "value": "Lisbon"})
+            question = await ws.until("text_input")
+            await ws.send({"type": "input", "request_id": question["request_id"], "value": "ok"})
+            end = await ws.until_end()
+        trace_id = (await http.get(f"/jobs/{job_id}")).json()["trace_id"]
+    assert end["type"] == "workflow_completed", end
+    [call] = [e for e in ws.events if e["type"] == "tool_call"]
+    asked = {e["request_id"] for e in ws.events if e["type"] in ("multiple_choice", "text_input")}
+
+    def complete(spans: list[ReceivedSpan]) -> bool:
+        ours = [s.name for s in spans if s.trace_id == trace_id]
+        tools = [name for name in ours if name.startswith("execute_tool")]
+        return len(tools) == 1 and ours.count("human wait") == len(asked)
+
+    receiver.wait_for(complete, timeout=15)
+    spans = receiver.trace(trace_id)
+    by_id = {s.span_id: s for s in spans}
+    [tool] = [s for s in spans if s.name.startswith("execute_tool")]
+    assert tool.name == f"execute_tool {call['function_name']}"
+    assert tool.attributes["gen_ai.tool.call.id"] == call["call_id"]
+    assert any(s.name == "attempt trip_planner" for s in _ancestors(tool, by_id))
+    waits = [s for s in spans if s.name == "human wait"]
+    assert {w.attributes["agentjobs.reply_key"].rsplit(":", 1)[1] for w in waits} == asked
