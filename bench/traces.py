@@ -61,9 +61,8 @@ async def _jobs(api_url: str, count: int) -> list[float]:
 def _cpu(pid: int) -> float:
     """CPU seconds of a process and its children."""
     process = psutil.Process(pid)
-    return sum(
-        t.user + t.system for t in (p.cpu_times() for p in [process, *process.children(True)])
-    )
+    times = [p.cpu_times() for p in [process, *process.children(True)]]
+    return float(sum(t.user + t.system for t in times))
 
 
 def _variant(env: BenchEnv, traced: bool, jobs: int, name: str) -> dict[str, Any]:
