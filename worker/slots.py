@@ -24,11 +24,13 @@ from agentjobs.celery_config import queue_lists
 
 log = logging.getLogger(__name__)
 
-PRESSURE_CHECK_SECONDS = 0.5
-"""How often a worker with waiting jobs and no free slot looks for queued jobs."""
+PRESSURE_CHECK_SECONDS = 0.05
+"""How often a worker with waiting jobs and no free slot looks for queued jobs (a task arriving
+on a queue does not wake the check; this bounds how long a start waits for a slot)."""
 FREEING_SECONDS = 1.0
-"""How long a wait told to suspend is taken to be freeing its slot (suspend, end, fetch)."""
-FETCH_CHECK_SECONDS = 0.05
+"""At most how long a wait told to suspend is taken to be freeing its slot: until its task
+leaves the worker, or this long (it may have been answered meanwhile and run on)."""
+FETCH_CHECK_SECONDS = 0.02
 """How soon a slot that came free fetches the next task (without prefetch)."""
 
 
@@ -49,9 +51,10 @@ def _nothing() -> None:
     """A timer entry that only wakes the event loop."""
 
 
-def held_by_celery() -> int:
-    """Tasks this worker holds (running or about to): what Celery's no-prefetch check counts."""
-    return len(celery_state.reserved_requests)
+def held_by_celery() -> set[str]:
+    """Ids of the tasks this worker holds (running or about to; a run task's id is its job's):
+    what Celery's no-prefetch check counts."""
+    return {request.id for request in list(celery_state.reserved_requests)}
 
 
 @dataclass
@@ -66,7 +69,7 @@ class _Wait:
 class SlotPressure:
     """The waits of this process that could suspend, and the check that asks them to."""
 
-    held: Callable[[], int] = held_by_celery
+    held: Callable[[], set[str]] = held_by_celery
     _waits: dict[str, _Wait] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -75,7 +78,8 @@ class SlotPressure:
     _lists: list[str] = field(default_factory=list)
     _slots: int = 0
     _asked: dict[str, float] = field(default_factory=dict)
-    """Jobs told to suspend, by when: for ``FREEING_SECONDS`` their slot counts as coming free."""
+    """Jobs told to suspend, by when: their slot counts as coming free while they hold it, up to
+    ``FREEING_SECONDS``."""
 
     def register(self, job_id: str) -> asyncio.Event:
         """A wait of ``job_id`` that may suspend begins (on the calling event loop); the event
@@ -109,7 +113,8 @@ class SlotPressure:
         many were asked."""
         with self._lock:
             idle = sorted((i for i in self._waits.items() if not i[1].asked), key=_since)
-        if not idle or self._client is None or self.held() < self._slots:
+        held = self.held()
+        if not idle or self._client is None or len(held) < self._slots:
             return 0
         with self._client.pipeline(transaction=False) as pipe:
             for listed in self._lists:
@@ -119,7 +124,13 @@ class SlotPressure:
         with self._lock:
             # A wait asked a moment ago may not have freed its slot yet: its queued job is
             # provided for, and asking another wait for it would suspend one job too many.
-            self._asked = {job: at for job, at in self._asked.items() if now - at < FREEING_SECONDS}
+            # Once its task has left the worker the slot is free, and the queued job is the
+            # next fetch's: asking again then would make the next start wait out a window.
+            self._asked = {
+                job: at
+                for job, at in self._asked.items()
+                if job in held and now - at < FREEING_SECONDS
+            }
             chosen = idle[: max(queued - len(self._asked), 0)]
             for job_id, wait in chosen:
                 wait.asked = True

@@ -28,15 +28,15 @@ async def redis(isolated_db: str) -> AsyncIterator[Redis]:
 async def test_the_oldest_waits_are_asked_only_when_no_slot_is_free_and_jobs_are_queued(
     isolated_db: str,
 ) -> None:
-    held = [1]
-    pressure = SlotPressure(held=lambda: held[0])
+    held = {"a"}
+    pressure = SlotPressure(held=lambda: held)
     client = sync_redis.Redis.from_url(isolated_db, decode_responses=True)
     pressure.start(client, [QUEUE], slots=2)
     try:
         oldest, newer = pressure.register("a"), pressure.register("b")
         client.rpush(queue_lists(QUEUE)[1], "a new job's task")
         assert pressure.check() == 0  # a slot is free: the queued job takes it
-        held[0] = 2
+        held.add("b")
         assert pressure.check() == 1  # one queued job, one wait asked: the oldest
         await asyncio.sleep(0)  # the event is set on the wait's own loop
         assert oldest.is_set() and not newer.is_set()
@@ -46,6 +46,18 @@ async def test_the_oldest_waits_are_asked_only_when_no_slot_is_free_and_jobs_are
         assert pressure.check() == 1
         await asyncio.sleep(0)
         assert newer.is_set()
+        # "a" and "b" suspended and left; the queued jobs took their slots ("c" now waits too):
+        # the asked waits no longer count as freeing (not for a second), so the next queued
+        # job gets a slot asked for it at once.
+        held.clear()
+        held.update({"c", "answered"})
+        client.delete(*queue_lists(QUEUE))
+        third = pressure.register("c")
+        client.rpush(queue_lists(QUEUE)[1], "another new job's task")
+        assert pressure.check() == 1
+        await asyncio.sleep(0)
+        assert third.is_set()
+        pressure.unregister("c")
         pressure.unregister("a")
         pressure.unregister("b")
         assert pressure.check() == 0
