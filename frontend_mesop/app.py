@@ -18,6 +18,7 @@ from frontend_mesop import actions, connection, handlers
 from frontend_mesop import styles as st
 from frontend_mesop.components.composer import composer
 from frontend_mesop.components.header import header
+from frontend_mesop.components.inbox import TICK_MS, inbox_button, inbox_list, inbox_tick
 from frontend_mesop.components.live import live, socket_base
 from frontend_mesop.components.picker import picker
 from frontend_mesop.components.sidebar import job_list
@@ -63,11 +64,13 @@ def page() -> None:
         )
     ):
         _live_link(state)
+        inbox_tick(interval_ms=0 if state.needs_token else TICK_MS, on_tick=handlers.on_inbox_tick)
         if state.needs_token:
             sign_in(state.sign_in_error, actions.api_address())
             return
         header(state.transcript, narrow=narrow, show_jobs_button=narrow)
         _banners(state)
+        _inbox(state)
         # Every box at this level has a class: Mesop reuses boxes by position and leaves a
         # reused box's old classes in place when the new one has none.
         with me.box(
@@ -140,6 +143,21 @@ def _main(state: State, *, narrow: bool) -> None:
         if state.transcript.job_id:
             t = state.transcript
             composer(t.pending, state.picks, t.status, narrow=narrow)
+
+
+def _inbox(state: State) -> None:
+    with me.box(
+        classes="aj-inbox-bar",
+        style=me.Style(
+            display="flex",
+            justify_content="end",
+            padding=me.Padding.symmetric(vertical=4, horizontal=16),
+        ),
+    ):
+        inbox_button(state.inbox_count, handlers.on_toggle_inbox)
+    if state.show_inbox:
+        with me.box(classes="aj-inbox-panel", style=me.Style(padding=me.Padding.all(12))):
+            inbox_list(state.inbox, state.inbox_count, handlers.on_open_request)
 
 
 def _banners(state: State) -> None:

@@ -7,11 +7,12 @@ across prefixes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import mesop as me
 
-from frontend_mesop import actions
+from frontend_mesop import actions, inbox_actions
 from frontend_mesop.state import State
 from frontend_mesop.transcript import Transcript
 
@@ -32,6 +33,7 @@ def on_load(_e: me.LoadEvent) -> None:
     """Load the catalog and jobs, and re-attach to the job in the URL."""
     state = me.state(State)
     actions.load_page(state, me.query_params.get(JOB_PARAM, ""))
+    inbox_actions.refresh_inbox(state)
 
 
 def on_events(e: me.WebEvent) -> None:
@@ -185,3 +187,54 @@ def on_sign_in(_e: me.ClickEvent) -> None:
     state = me.state(State)
     actions.sign_in(state, state.draft, me.query_params.get(JOB_PARAM, ""))
     state.draft = ""
+
+
+def on_approve(_e: me.ClickEvent) -> None:
+    """Approve the pending tool call."""
+    actions.answer(me.state(State), {"decision": "approve"})
+
+
+def on_reason_blur(e: me.InputBlurEvent) -> None:
+    """Keep the typed rejection reason."""
+    me.state(State).reason = e.value
+
+
+def on_reject(_e: me.ClickEvent) -> None:
+    """Reject the pending tool call (with the typed reason, if any)."""
+    state = me.state(State)
+    decision = {"decision": "reject"} | ({"reason": state.reason} if state.reason else {})
+    actions.answer(state, decision)
+    state.reason = ""
+
+
+def on_edit(_e: me.ClickEvent) -> None:
+    """Run the pending tool call with the edited arguments (the API checks them)."""
+    state = me.state(State)
+    text = state.draft or state.transcript.pending.arguments
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as exc:
+        state.notice = f"The arguments are not JSON: {exc}"
+        return
+    actions.answer(state, {"decision": "edit", "arguments": arguments})
+
+
+def on_inbox_tick(_e: me.WebEvent) -> None:
+    """Refresh the inbox count (the ticker's event)."""
+    inbox_actions.refresh_inbox(me.state(State))
+
+
+def on_toggle_inbox(_e: me.ClickEvent) -> None:
+    """Open (reading it now) or close the inbox."""
+    state = me.state(State)
+    state.show_inbox = not state.show_inbox
+    if state.show_inbox:
+        inbox_actions.refresh_inbox(state)
+
+
+def on_open_request(e: me.ClickEvent) -> None:
+    """Open the job of a waiting request from the inbox."""
+    state = me.state(State)
+    state.show_inbox = False
+    actions.attach(state, _value(e.key))
+    _attached(state.transcript.job_id)

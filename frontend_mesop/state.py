@@ -45,6 +45,19 @@ class JobRow:
     """When it was created, as the sidebar shows it (UTC)."""
 
 
+@dataclass
+class InboxRow:
+    """One request waiting for this person, in the inbox view."""
+
+    request_id: str = ""
+    job_id: str = ""
+    workflow: str = ""
+    owner: str = ""
+    prompt: str = ""
+    asked: str = ""
+    """When it was asked, as the inbox shows it (UTC)."""
+
+
 @me.stateclass
 class State:
     """Everything one browser tab's page knows."""
@@ -75,6 +88,13 @@ class State:
     """Which jobs the list shows: a key of ``JOB_FILTERS``."""
     show_jobs: bool = False
     """Whether the job list is open in a narrow window (it is always shown in a wide one)."""
+
+    inbox: list[InboxRow] = field(default_factory=list)
+    """The oldest requests waiting for this person (refreshed by the inbox ticker)."""
+    inbox_count: int = 0
+    show_inbox: bool = False
+    reason: str = ""
+    """What was typed as a tool approval's rejection reason."""
 
     ack: int = 0
     """The last batch or poll of the live link this page applied (it sends the next then)."""

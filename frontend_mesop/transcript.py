@@ -22,6 +22,7 @@ from agentjobs.protocol import (
     StreamChunk,
     TextInput,
     TextMessage,
+    ToolApproval,
     ToolCall,
     ToolResult,
     WorkflowCancelled,
@@ -31,6 +32,7 @@ from agentjobs.protocol import (
     is_after,
 )
 from agentjobs.protocol import is_terminal_status as is_terminal_status  # the page's callers
+from agentjobs.requests import answer_text
 
 MAX_ITEMS = 200
 """Items kept in the page; older ones are dropped (the API keeps the whole log)."""
@@ -71,7 +73,7 @@ class Pending:
 
     request_id: str = ""
     kind: str = ""
-    """text_input or multiple_choice."""
+    """text_input, multiple_choice or tool_approval."""
     prompt: str = ""
     sender: str = ""
     suggestions: list[str] = field(default_factory=list)
@@ -79,6 +81,9 @@ class Pending:
     choices: list[str] = field(default_factory=list)
     default: str = ""
     single: bool = True
+    tool: str = ""
+    arguments: str = ""
+    """A tool approval's arguments, as JSON text (what an edit starts from)."""
 
 
 @dataclass
@@ -125,7 +130,7 @@ def _apply(t: Transcript, event: Event) -> None:
     match event:
         case TextMessage() | StreamChunk():
             _apply_text(t, event)
-        case TextInput() | MultipleChoice():
+        case TextInput() | MultipleChoice() | ToolApproval():
             _apply_question(t, event)
         case InputReceived():
             _apply_answer(t, event)
@@ -171,8 +176,15 @@ def _open_stream(t: Transcript, sender: str) -> Item | None:
     return None
 
 
-def _apply_question(t: Transcript, event: TextInput | MultipleChoice) -> None:
-    if isinstance(event, TextInput):
+def _apply_question(t: Transcript, event: TextInput | MultipleChoice | ToolApproval) -> None:
+    detail = ""
+    if isinstance(event, ToolApproval):
+        detail = json.dumps(event.arguments)
+        pending = Pending(
+            event.request_id, "tool_approval", event.prompt, event.sender, tool=event.tool
+        )
+        pending.arguments = detail
+    elif isinstance(event, TextInput):
         pending = Pending(
             event.request_id,
             "text_input",
@@ -194,7 +206,7 @@ def _apply_question(t: Transcript, event: TextInput | MultipleChoice) -> None:
     t.pending = pending
     if not is_terminal_status(t.status):
         t.status = "awaiting_input"
-    _add(t, Item(event.id, "question", sender=event.sender, text=event.prompt))
+    _add(t, Item(event.id, "question", sender=event.sender, text=event.prompt, detail=detail))
 
 
 def _apply_answer(t: Transcript, event: InputReceived) -> None:
@@ -203,8 +215,9 @@ def _apply_answer(t: Transcript, event: InputReceived) -> None:
         t.pending = Pending()
     if not is_terminal_status(t.status):
         t.status = "running"
-    value = event.value if isinstance(event.value, str) else ", ".join(event.value)
-    _add(t, Item(event.id, "answer", sender="You", text="••••••" if masked else value))
+    value = answer_text(event.value)
+    who = "Deadline" if event.source == "deadline" else event.by or "You"
+    _add(t, Item(event.id, "answer", sender=who, text="••••••" if masked else value))
 
 
 def _apply_tool(t: Transcript, event: ToolCall | ToolResult) -> None:

@@ -1,4 +1,5 @@
-"""The answer area: a text box bound to the pending text_input, or buttons for a choice.
+"""The answer area: a text box bound to the pending text_input, buttons for a choice, or a tool
+call's arguments with Approve / Reject / Edit.
 
 With nothing pending the box stays visible but disabled, so the layout does not jump and the
 person sees why they cannot type.
@@ -25,6 +26,8 @@ def composer(pending: Pending, picks: list[str], status: str, *, narrow: bool) -
     ):
         if pending.kind == "multiple_choice":
             _choices(pending, picks)
+        elif pending.kind == "tool_approval":
+            _approval(pending)
         else:
             _text_box(pending, status)
 
@@ -88,3 +91,31 @@ def _choices(pending: Pending, picks: list[str]) -> None:
                 color="primary",
                 disabled=not picks,
             )
+
+
+def _approval(pending: Pending) -> None:
+    me.text(pending.prompt, style=me.Style(font_weight=600, margin=me.Margin(bottom=8)))
+    with me.box(style=me.Style(display="flex", gap=8, align_items="center", flex_wrap="wrap")):
+        me.button(
+            "Approve", key="approve", on_click=handlers.on_approve, type="flat", color="primary"
+        )
+        me.input(
+            key=f"reason:{pending.request_id}",
+            label="Reason (for Reject)",
+            appearance="outline",
+            on_blur=handlers.on_reason_blur,
+            subscript_sizing="dynamic",
+        )
+        me.button("Reject", key="reject", on_click=handlers.on_reject, type="stroked")
+    with me.box(style=me.Style(display="flex", gap=8, align_items="center")):
+        with me.box(style=me.Style(flex_grow=1, min_width=0)):
+            me.textarea(
+                key=f"arguments:{pending.request_id}",
+                label=f"Arguments of {pending.tool} (JSON): edit them, then Edit and run",
+                value=pending.arguments,
+                appearance="outline",
+                on_blur=handlers.on_draft_blur,
+                subscript_sizing="dynamic",
+                style=me.Style(width="100%", font_family="monospace"),
+            )
+        me.button("Edit and run", key="edit", on_click=handlers.on_edit, type="stroked")
