@@ -30,7 +30,8 @@ from agentjobs.protocol import (
 from agentjobs.replay import Journal
 from agentjobs.requests import Assignee, assignee_list, deadline_after, default_value
 from agentjobs.sink import EmitKind as EmitKind
-from agentjobs.sink import EventSink, InputTimeout
+from agentjobs.sink import EventSink as EventSink
+from agentjobs.sink import InputTimeout as InputTimeout
 from agentjobs.tools import ApprovalGate, journaled_tool
 from agentjobs.tools import ToolInterrupted as ToolInterrupted
 
