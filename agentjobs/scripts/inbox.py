@@ -20,7 +20,8 @@ local function inbox_key(user) return '{_BEFORE}' .. user .. '{_AFTER}' end
 local function list_request(job, req, ttl)
   local users = req['assignee']
   if type(users) ~= 'table' or #users == 0 then
-    users = {{redis.call('HGET', job, 'user')}}
+    local owner = redis.call('HGET', job, 'user')
+    users = owner and {{owner}} or {{}}
   else
     for _, user in ipairs(users) do redis.call('HSET', job, 'assignee:' .. user, '1') end
   end

@@ -41,11 +41,15 @@ async def test_bob_answers_alices_request_through_his_inbox(auth_api: AuthApi) -
             assert any(e["type"] == "text_input" for e in events)
             async with job_socket(auth_api.url, job_id, token=BOB) as watching:
                 assert (await watching.until("text_input"))["request_id"] == asked["request_id"]
+                await watching.send({"type": "cancel"})  # not his to cancel
+                refused = await watching.until("protocol_error")
+                assert "only the job's owner" in refused["detail"]
             # ...and nothing else of alice's.
             assert (await bob.post(f"/jobs/{job_id}/cancel")).status_code == 404
             assert (await bob.delete(f"/jobs/{job_id}")).status_code == 404
             for path in (f"/jobs/{other}", f"/jobs/{other}/events"):
                 assert (await bob.get(path)).status_code == 404
+            assert (await bob.get(f"/jobs/{job_id}")).json()["status"] == "awaiting_input"
             answer = {"value": "approved"}
             reply = await bob.post(f"/inbox/{asked['request_id']}", json=answer)
             assert reply.status_code == 200, reply.text
