@@ -1,7 +1,7 @@
 """Following a job for one tool call: its events as progress and log notifications, until
 the job ends or waits for a human; then what the call returns.
 
-Events are read like an AG-UI run reads them (``backend.agui.stream.Follower``: the log after
+Events are read like an AG-UI run reads them (``backend.job_follower.Follower``: the log after
 a cursor, then the live relay), so a call on any API process sees every event once.
 """
 
@@ -30,7 +30,7 @@ from agentjobs.protocol import (
     TextInput,
     WorkflowFailed,
 )
-from backend.agui.stream import Follower
+from backend.job_follower import Follower
 from backend.mcp_server.caller import Ctx
 from backend.mcp_server.questions import ElicitState, can_elicit, elicitation
 from backend.mcp_server.transcript import describe, question_text
