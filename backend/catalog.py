@@ -151,3 +151,39 @@ async def read_workflow(redis: Redis, name: str, seen_within: float) -> Workflow
     """One workflow's live entry, or None when it was never published (or was forgotten)."""
     found = await read_catalog(redis, seen_within, [name])
     return found[0] if found else None
+
+
+class CatalogCache:
+    """Entries read in the last ``ttl`` seconds, for the start path of one API process.
+
+    Every start checks its workflow (params schema, live workers, version to pin): three Redis
+    round trips and a parse of the schema, twice for a FastAgency run (its POST, then its
+    socket). A second of staleness is well inside the heartbeat window that decides
+    availability anyway. Only entries found are kept (a workflow just published is never
+    refused for a second), and every full listing (``GET /workflows``) refreshes them.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, float], tuple[float, WorkflowInfo]] = {}
+
+    async def workflow(self, redis: Redis, name: str, seen_within: float) -> WorkflowInfo | None:
+        """``read_workflow``, answered from an entry younger than ``ttl`` when there is one."""
+        now = time.monotonic()
+        kept = self._entries.get((name, seen_within))
+        if kept is not None and now - kept[0] < self.ttl:
+            return kept[1]
+        info = await read_workflow(redis, name, seen_within)
+        if info is None:
+            self._entries.pop((name, seen_within), None)
+        elif self.ttl > 0:
+            self._entries[(name, seen_within)] = (now, info)
+        return info
+
+    async def catalog(self, redis: Redis, seen_within: float) -> list[WorkflowInfo]:
+        """``read_catalog`` (always read), keeping what it read for the start path."""
+        entries = await read_catalog(redis, seen_within)
+        if self.ttl > 0:
+            now = time.monotonic()
+            self._entries = {(e.name, seen_within): (now, e) for e in entries}
+        return entries

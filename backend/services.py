@@ -47,6 +47,7 @@ async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
             queue.enqueue,
             settings.requeue_check_seconds,
             settings.worker_seen_seconds,
+            settings.catalog_cache_seconds,
         )
         yield Services(settings, redis, store, relay, queue)
     finally:

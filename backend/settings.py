@@ -73,6 +73,10 @@ class ApiSettings(WebhookSettings, UsageLimits):
     the first hand-back may have been lost (the broker refused it)."""
     worker_seen_seconds: int = 60
     """A worker whose heartbeat is older than this is not reported by ``/health``."""
+    catalog_cache_seconds: float = Field(default=1.0, ge=0)
+    """How long a start may use a workflow's catalog entry read before (per API process; 0
+    reads it for every start): availability and the version a job is pinned to may be this
+    much older than the workers' heartbeats."""
     fastagency_routes: bool = True
     """Serve FastAgency's wire protocol (``/fastagency/...``), so its ``FastAPIProvider`` and
     Mesop UI run workflows as agentjobs jobs unchanged; false leaves the routes out."""

@@ -155,12 +155,14 @@ class JobStore:
         requeue: Requeue | None = None,
         requeue_check_seconds: float = 60.0,
         worker_seen_seconds: float = 60.0,
+        catalog_cache_seconds: float = 0.0,
     ) -> None:
         self.redis = redis
         self.settings = settings
         self._requeue = requeue
         self._requeue_check_ms = int(requeue_check_seconds * 1000)
         self._worker_seen_seconds = worker_seen_seconds
+        self._catalog = catalog.CatalogCache(catalog_cache_seconds)
 
     async def create(
         self,
@@ -387,12 +389,13 @@ class JobStore:
     async def catalog(self, seen_within: float = 60.0) -> list[WorkflowInfo]:
         """Every workflow published and not forgotten, sorted by name, with its live workers
         (heartbeat within ``seen_within`` seconds); see ``backend.catalog``."""
-        return await catalog.read_catalog(self.redis, seen_within)
+        return await self._catalog.catalog(self.redis, seen_within)
 
     async def workflow(self, name: str, seen_within: float = 60.0) -> WorkflowInfo | None:
         """One catalog entry with its live workers, or None when ``name`` was never published
-        (or no worker served it for ``backend.catalog.FORGET_SECONDS``)."""
-        return await catalog.read_workflow(self.redis, name, seen_within)
+        (or no worker served it for ``backend.catalog.FORGET_SECONDS``); up to
+        ``catalog_cache_seconds`` old (``backend.catalog.CatalogCache``)."""
+        return await self._catalog.workflow(self.redis, name, seen_within)
 
     async def workers_seen(self, since: float) -> list[str]:
         """Workers whose last heartbeat is at or after the epoch time ``since``."""

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from agentjobs import keys
 from agentjobs.protocol import WorkflowInfo
-from backend.catalog import FORGET_SECONDS, read_catalog, read_workflow, runs_on
+from backend.catalog import FORGET_SECONDS, CatalogCache, read_catalog, read_workflow, runs_on
 from worker.lifecycle import Catalog, beat, leave
 
 NOW = 1_500_000_000.0
@@ -81,6 +81,31 @@ async def test_versions_are_listed_with_their_workers_and_unfinished_jobs(isolat
         (alpha,) = await read_catalog(client, 10, now=NOW)
         # None live: the newest published describes it; a new job stays unpinned.
         assert (alpha.version, alpha.available, runs_on(alpha)) == ("10", False, None)
+    finally:
+        await client.aclose()
+        sync.close()
+
+
+async def test_the_start_path_reuses_an_entry_for_its_ttl_and_a_listing_refreshes_it(
+    isolated_db: str,
+) -> None:
+    sync = redis.Redis.from_url(isolated_db, decode_responses=True)
+    client = Redis.from_url(isolated_db, decode_responses=True)
+    cache, uncached = CatalogCache(ttl=3600), CatalogCache(ttl=0)
+    try:
+        assert await cache.workflow(client, "alpha", 10) is None  # not published yet
+        beat(sync, "w1", entries())
+        found = await cache.workflow(client, "alpha", 10)  # a miss is never kept
+        assert found is not None and found.workers == 1
+        beat(sync, "w2", entries())
+        kept = await cache.workflow(client, "alpha", 10)
+        assert kept is not None and kept.workers == 1  # within the ttl: no read
+        fresh = await uncached.workflow(client, "alpha", 10)
+        assert fresh is not None and fresh.workers == 2
+        listed = {w.name: w for w in await cache.catalog(client, 10)}
+        assert listed["alpha"].workers == 2
+        refreshed = await cache.workflow(client, "alpha", 10)
+        assert refreshed is not None and refreshed.workers == 2  # the listing refreshed it
     finally:
         await client.aclose()
         sync.close()
