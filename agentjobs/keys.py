@@ -146,6 +146,11 @@ def user_inbox(user: str) -> str:
     return f"{PREFIX}:user:{user}:inbox"
 
 
+def user_inbox_live(user: str) -> str:
+    """Pub/sub channel nudged whenever ``user_inbox(user)`` changes (``WS /inbox/ws``)."""
+    return f"{user_inbox(user)}:live"
+
+
 def request_job(request_id: str) -> str:
     """String: the job a request was asked in (``POST /inbox/{request_id}`` finds it here); it
     lapses with the job's retention."""

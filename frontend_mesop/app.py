@@ -64,7 +64,7 @@ def page() -> None:
         )
     ):
         _live_link(state)
-        inbox_tick(interval_ms=0 if state.needs_token else TICK_MS, on_tick=handlers.on_inbox_tick)
+        _inbox_link(state)
         if state.needs_token:
             sign_in(state.sign_in_error, actions.api_address())
             return
@@ -143,6 +143,17 @@ def _main(state: State, *, narrow: bool) -> None:
         if state.transcript.job_id:
             t = state.transcript
             composer(t.pending, state.picks, t.status, narrow=narrow)
+
+
+def _inbox_link(state: State) -> None:
+    # Rendered on every page, like the live link, so its handler is always registered.
+    signed_out = state.needs_token
+    inbox_tick(
+        socket_url="" if signed_out else f"{socket_base(actions.api_address())}/inbox/ws",
+        token=actions.browser_token(state),
+        interval_ms=0 if signed_out else TICK_MS,
+        on_tick=handlers.on_inbox_tick,
+    )
 
 
 def _inbox(state: State) -> None:

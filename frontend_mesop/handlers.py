@@ -219,9 +219,13 @@ def on_edit(_e: me.ClickEvent) -> None:
     actions.answer(state, {"decision": "edit", "arguments": arguments})
 
 
-def on_inbox_tick(_e: me.WebEvent) -> None:
-    """Refresh the inbox count (the ticker's event)."""
-    inbox_actions.refresh_inbox(me.state(State))
+def on_inbox_tick(e: me.WebEvent) -> None:
+    """The inbox changed (``{count}`` from its socket) or a poll is due (``{}``): read it."""
+    state = me.state(State)
+    pushed = e.value.get("count")
+    if pushed is not None and int(pushed) == state.inbox_count and not state.show_inbox:
+        return  # nothing the page shows changed
+    inbox_actions.refresh_inbox(state)
 
 
 def on_toggle_inbox(_e: me.ClickEvent) -> None:

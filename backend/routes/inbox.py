@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, WebSocket
 
 from agentjobs.protocol import Inbox, InboxAnswer, InputAnswer, JobRecord
 from backend.access import load_visible_job
-from backend.deps import CurrentUser, ServicesDep
+from backend.deps import CurrentUser, ServicesDep, get_services
 from backend.inbox import inbox_count, read_inbox, request_job
+from backend.inbox_socket import follow_inbox
 from backend.routes.jobs import IdempotencyKey, answer_or_refuse
+from backend.socket_cap import socket_slot, too_many_sockets
+from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 
 router = APIRouter(tags=["inbox"])
 
@@ -53,3 +56,24 @@ async def answer_request(
     answer = InputAnswer(request_id=request_id, value=body.value)
     await answer_or_refuse(services, record, answer, user, idempotency_key)
     return await load_visible_job(services, user, job_id)
+
+
+@router.websocket("/inbox/ws")
+@store_trouble_denied
+async def inbox_socket(websocket: WebSocket) -> None:
+    """Sends ``{"type": "inbox", "count": n}`` at once and whenever the caller's inbox changes.
+
+    Authenticated before the handshake completes (401 without a valid token); counts against
+    ``max_sockets_per_user`` like a job's socket (429 past it).
+    """
+    services = get_services(websocket)
+    user = await authenticate_handshake(websocket)
+    if user is None:
+        return
+    async with socket_slot(services, user) as admitted:
+        if not admitted:
+            cap = services.settings.max_sockets_per_user
+            await deny_handshake(websocket, 429, too_many_sockets(cap))
+            return
+        await websocket.accept()
+        await follow_inbox(websocket, services.redis, user)

@@ -1,9 +1,11 @@
 """The inbox: a button with the count of requests waiting for this person, the list they open,
 and the ticker that keeps the count fresh.
 
-The count updates by polling: ``<agentjobs-inbox-tick>`` (``inbox_tick.js``) asks Mesop every
-``TICK_MS`` to read ``GET /inbox`` (one short handler per tick, so a lost tick costs one
-refresh and nothing else). There is no inbox socket in the API yet.
+The count is live: ``<agentjobs-inbox-tick>`` (``inbox_tick.js``) holds the API's
+``WS /inbox/ws``, which pushes the count whenever it changes, and hands each count to Mesop
+(which then reads the list again). While that socket is down it asks Mesop to poll
+``GET /inbox`` every ``TICK_MS`` instead; each dispatch is one short handler, so a lost one
+costs one refresh and nothing else.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ TICK_MS = 5000
 
 
 @me.web_component(path="./inbox_tick.js")  # type: ignore[untyped-decorator]
-def inbox_tick(*, interval_ms: int, on_tick: Callable[[me.WebEvent], Any]) -> Any:
-    """The ticker: ``on_tick`` every ``interval_ms`` while the tab is visible (0: never)."""
+def inbox_tick(
+    *, socket_url: str, token: str, interval_ms: int, on_tick: Callable[[me.WebEvent], Any]
+) -> Any:
+    """The live count: ``on_tick`` with ``{count}`` from ``socket_url`` as it changes, or
+    ``{}`` every ``interval_ms`` while the socket is down (0: never)."""
     return me.insert_web_component(
         name="agentjobs-inbox-tick",
         key="inbox-tick",
         events={"tickEvent": on_tick},
-        properties={"intervalMs": interval_ms},
+        properties={"socketUrl": socket_url, "token": token, "intervalMs": interval_ms},
     )
 
 

@@ -57,7 +57,7 @@ def test_the_inbox_count_follows_new_requests_and_opens_one(
     wait_for_status(api_url, job_id, "awaiting_input")
     after = _inbox_count(api_url)
     assert after == before + 1
-    # No reload: the ticker refreshes the count.
+    # No reload: the inbox socket pushes the new count (polling only if it were down).
     expect(toggle).to_have_text(re.compile(rf"Inbox \({after}\)"), timeout=15_000)
     toggle.click()
     rows = page.locator(".aj-inbox").get_by_text("Ship it?")

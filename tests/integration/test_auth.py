@@ -107,6 +107,7 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
         if route.path not in PUBLIC_PATHS
     }
     covered = {(route.method, route.path) for route in ROUTES} | {("WS", "/jobs/{job_id}/ws")}
+    covered |= {("WS", "/inbox/ws")}  # tests/integration/test_inbox.py
     # FastAgency's socket and double-slash discovery: tests/integration/test_fastagency_auth.py.
     covered |= {("WS", "/fastagency/ws"), ("GET", "//fastagency/discovery")}
     # HEAD comes with GET in Starlette; it is covered by the same dependency.

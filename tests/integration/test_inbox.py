@@ -3,9 +3,14 @@ inbox, may read that job, and nothing else of alice's."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.support.auth_api import ALICE, BOB, AuthApi, start, wait_status
 from tests.support.client import job_socket
@@ -83,3 +88,28 @@ async def test_a_request_unknown_to_the_caller_is_404(auth_api: AuthApi) -> None
         assert (await bob.post(f"/inbox/{rid}", json={"value": "x"})).status_code == 404
         assert (await bob.post("/inbox/no-such-request", json={"value": "x"})).status_code == 404
         assert (await alice.post(f"/jobs/{job_id}/cancel")).status_code == 200
+
+
+async def test_the_inbox_socket_sends_the_count_as_it_changes(auth_api: AuthApi) -> None:
+    url = auth_api.url.replace("http://", "ws://") + "/inbox/ws"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 401
+    headers = {"Authorization": f"Bearer {BOB}"}
+    async with connect(url, additional_headers=headers, open_timeout=10) as ws:
+
+        async def count() -> int:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert frame["type"] == "inbox"
+            return int(frame["count"])
+
+        before = await count()
+        job_id = start(auth_api, ALICE, "assigned_questions", assignee="bob")
+        assert await count() == before + 1  # pushed, no polling
+        rid = wait_status(auth_api, ALICE, job_id, "awaiting_input")["pending"]["request_id"]
+        async with _client(auth_api, BOB) as bob:
+            assert (await bob.post(f"/inbox/{rid}", json={"value": "ok"})).status_code == 200
+        assert await count() == before
+        async with _client(auth_api, ALICE) as alice:
+            assert (await alice.post(f"/jobs/{job_id}/cancel")).status_code == 200
