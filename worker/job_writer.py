@@ -232,9 +232,11 @@ class JobWriter:
     async def apply_default(self, request: InputRequest, value: AnswerValue) -> AnswerValue:
         """The request's deadline passed: its default answers it unless a person's did."""
         self._waiting = None
-        return await deadline_default.apply_default(
+        answer = await deadline_default.apply_default(
             self.redis, self.settings, self.job_id, request, value
         )
+        await self._state_hook("STARTED", {"job_id": self.job_id})
+        return answer
 
     async def suspend_waiting(self) -> bool:
         """Let go of the job if its wait for an answer was interrupted (the worker is shutting
