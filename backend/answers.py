@@ -22,7 +22,8 @@ from agentjobs.protocol import (
 from agentjobs.requests import default_value
 from backend import metrics
 from backend.access import may_answer
-from backend.store import AnswerOutcome, JobStore
+from backend.job_outcomes import AnswerOutcome
+from backend.store import JobStore
 
 
 class AnswerRejected(Exception):

@@ -13,11 +13,10 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from agentjobs.protocol import is_after
-from backend.event_log import EventPage, read_page
+from backend.event_log import CursorTooOld, EventPage, StoredEvent, read_page
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
 from backend.socket_harness import CATCH_UP_PAGE
-from backend.store import CursorTooOld, StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from agentjobs.protocol import WorkflowInfo
 from agentjobs.protocol.bodies import Budget
 from agentjobs.scripts.rate_limit import rate_limit
 from backend import catalog, metrics
+from backend.job_outcomes import TooManyActiveJobs
 from backend.params import params_errors
 from backend.queue import ENQUEUE_ERRORS
 from backend.services import Services
-from backend.store import TooManyActiveJobs
 from backend.webhook_targets import webhook_targets
 
 log = logging.getLogger(__name__)

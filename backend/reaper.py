@@ -25,9 +25,10 @@ from agentjobs.protocol import FailureReason, JobStatus, WorkflowFailed
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
 from backend.answers import apply_deadline_default
+from backend.hand_back import Requeue, hand_back, pinned_version
 from backend.queue import ENQUEUE_ERRORS
 from backend.settings import ApiSettings
-from backend.store import JobStore, Requeue, hand_back, pinned_version
+from backend.store import JobStore
 
 log = logging.getLogger(__name__)
 

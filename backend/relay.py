@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agentjobs import keys
-from backend.store import StoredEvent
+from backend.event_log import StoredEvent
 
 log = logging.getLogger(__name__)
 

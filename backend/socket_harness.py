@@ -32,11 +32,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agentjobs.logging_setup import job_context
 from agentjobs.protocol import START, WS_4410_CURSOR_TOO_OLD, cursor_too_old_reason, is_after
 from backend import metrics
-from backend.event_log import read_page
+from backend.event_log import CursorTooOld, StoredEvent, read_page
 from backend.memory_release import release_freed_memory_soon
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
-from backend.store import CursorTooOld, StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from agentjobs.protocol import (
     ProtocolErrorFrame,
 )
 from backend.answers import AnswerRejected, submit_answer
+from backend.event_log import StoredEvent
 from backend.socket_harness import CloseReasons, SocketHarness
-from backend.store import StoredEvent
 
 STORE_UNAVAILABLE = "job store unavailable: reconnect with your last cursor"
 TOO_SLOW = "you stopped reading and your buffer is full: reconnect with after=<your last cursor>"

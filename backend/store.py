@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Collection
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol, cast
+from collections.abc import Collection
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -33,116 +31,23 @@ from agentjobs.protocol import (
 from agentjobs.protocol.bodies import Budget
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
-from agentjobs.scripts.waiting import mark_waiting
 from agentjobs.settings import RedisSettings
 from agentjobs.tracing import trace_fields
 from backend import catalog, event_log
-from backend.event_log import CursorTooOld as CursorTooOld
-from backend.event_log import StoredEvent as StoredEvent
-from backend.queue import ENQUEUE_ERRORS
-
-# CursorTooOld and StoredEvent are re-exported for modules that still import them from here;
-# their home is backend.event_log.
+from backend.event_log import StoredEvent
+from backend.hand_back import Requeue, hand_back
+from backend.job_outcomes import (
+    AnswerOutcome,
+    CancelOutcome,
+    DeleteOutcome,
+    TakenAnswer,
+    TooManyActiveJobs,
+)
 
 log = logging.getLogger(__name__)
 
 SECRET_MASK = "********"
 """What watchers see in ``input_received`` for an answer to a password input."""
-
-
-class Requeue(Protocol):
-    """Puts a job (id, workflow) on the task queue (its ``version``'s queue, for a job pinned
-    to one); ``resumed`` ones ahead of new ones."""
-
-    def __call__(
-        self, job_id: str, workflow: str, resumed: bool = False, version: str | None = None
-    ) -> Awaitable[None]: ...
-
-
-async def pinned_version(redis: Redis, job_id: str) -> str | None:
-    """The version the job is pinned to (it never changes once set), or None."""
-    return cast(str | None, await redis.hget(keys.job(job_id), "workflow_version"))
-
-
-async def hand_back(
-    redis: Redis,
-    requeue: Requeue | None,
-    job_id: str,
-    workflow: str,
-    when: str,
-    *,
-    seen_within: float,
-    maxlen: int,
-) -> None:
-    """Put a job no worker holds back on the queue of the version it is pinned to; while no
-    live worker serves that version, the job says so (``waiting_for_worker`` and a progress
-    event, ``scripts.waiting``). A refusal is only logged: the job waits in the leases index
-    (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again."""
-    if requeue is None:
-        return
-    version = await pinned_version(redis, job_id)
-    try:
-        await requeue(job_id, workflow, resumed=True, version=version)
-    except ENQUEUE_ERRORS:
-        log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
-    if version is None:
-        return
-    info = await catalog.read_workflow(redis, workflow, seen_within)
-    if info is None or not catalog.version_served(info, version):
-        content = catalog.waiting_message(workflow, version)
-        event = Progress(job_id=job_id, content=content)
-        await mark_waiting(redis, job_id=job_id, event=event, maxlen=maxlen)
-
-
-class AnswerOutcome(StrEnum):
-    """What happened to an answer."""
-
-    ACCEPTED = "accepted"
-    NOT_PENDING = "not_pending"
-    MISSING = "missing"
-    REPEATED = "repeated"
-    """The same user sent this answer before with the same idempotency key; it was taken."""
-
-
-@dataclass(frozen=True)
-class TakenAnswer:
-    """Who took a request that is no longer pending, and with which idempotency key."""
-
-    by: str
-    source: str
-    key: str
-
-    @property
-    def described(self) -> str:
-        """How a refusal names who took it."""
-        if self.source == "deadline":
-            return "by its deadline (the default was applied)"
-        return f"by {self.by}"
-
-
-class CancelOutcome(StrEnum):
-    """What happened to a cancel request."""
-
-    CANCELLED = "cancelled"
-    ALREADY_FINISHED = "already_finished"
-    MISSING = "missing"
-
-
-class DeleteOutcome(StrEnum):
-    """What happened to a delete request."""
-
-    DELETED = "deleted"
-    UNFINISHED = "unfinished"
-    MISSING = "missing"
-
-
-class TooManyActiveJobs(Exception):
-    """The user already has as many active jobs as allowed."""
-
-    def __init__(self, active: int, limit: int) -> None:
-        super().__init__(f"{active} active jobs, the limit is {limit}")
-        self.active = active
-        self.limit = limit
 
 
 class JobStore:

@@ -22,9 +22,9 @@ from backend.agui.threads import Thread
 from backend.agui.translate import RunTranslator
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
+from backend.job_outcomes import CancelOutcome
 from backend.job_start import StartRefused, start_job
 from backend.services import Services
-from backend.store import CancelOutcome
 
 router = APIRouter(tags=["ag-ui"])
 

@@ -61,7 +61,7 @@ from agentjobs.protocol import (
     WorkflowCompleted,
     WorkflowFailed,
 )
-from backend.store import StoredEvent
+from backend.event_log import StoredEvent
 
 CUSTOM_PREFIX = "agentjobs."
 """Names of the CUSTOM events agentjobs sends start with this."""

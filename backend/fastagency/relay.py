@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from starlette.websockets import WebSocket
 
 from backend.answers import AnswerRejected, submit_answer
+from backend.event_log import StoredEvent
 from backend.fastagency.frames import KeepAliveFrame
 from backend.fastagency.translate import FrameTranslator, answer_value, error_frame
 from backend.services import Services
 from backend.socket_harness import CloseReasons, SocketHarness
-from backend.store import StoredEvent
 
 
 class FastAgencySession(SocketHarness):

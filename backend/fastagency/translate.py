@@ -38,6 +38,7 @@ from agentjobs.protocol import (
     WorkflowCompleted,
     WorkflowFailed,
 )
+from backend.event_log import StoredEvent
 from backend.fastagency.frames import (
     ErrorContent,
     ErrorFrame,
@@ -59,7 +60,6 @@ from backend.fastagency.frames import (
     WorkflowStartedContent,
     WorkflowStartedFrame,
 )
-from backend.store import StoredEvent
 
 WORKFLOW = "Workflow"
 """The sender of frames the run itself sends (as FastAgency's own server names it)."""

@@ -25,12 +25,12 @@ from redis.exceptions import RedisError
 from agentjobs.logging_setup import bind_job
 from agentjobs.protocol import START, AnswerValue, JobRecord
 from backend.answers import AnswerRejected, submit_answer
+from backend.job_outcomes import CancelOutcome
 from backend.job_start import StartRefused, start_job
 from backend.mcp_server.caller import Ctx, caller
 from backend.mcp_server.questions import ElicitState, ToolRefused, answer_from
 from backend.mcp_server.runs import ANSWER_TOOL, GET_TOOL, follow, outcome, settle, text_result
 from backend.services import Services
-from backend.store import CancelOutcome
 
 
 class AnswerArgs(BaseModel):

@@ -15,10 +15,10 @@ from agentjobs.protocol import (
 )
 from backend.access import load_visible_job, may_see
 from backend.deps import CurrentUser, ServicesDep, get_services
+from backend.event_log import CursorTooOld
 from backend.socket_cap import socket_slot, too_many_sockets
 from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 from backend.socket_session import SocketSession
-from backend.store import CursorTooOld
 
 router = APIRouter(tags=["events"])
 

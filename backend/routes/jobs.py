@@ -12,8 +12,8 @@ from agentjobs.protocol import InputAnswer, JobCreate, JobCreated, JobList, JobR
 from backend.access import load_visible_job
 from backend.answers import AnswerRejected, submit_answer
 from backend.deps import CurrentUser, ServicesDep, load_job
+from backend.job_outcomes import CancelOutcome, DeleteOutcome
 from backend.job_start import StartRefused, start_job
-from backend.store import CancelOutcome, DeleteOutcome
 
 router = APIRouter(tags=["jobs"])
 

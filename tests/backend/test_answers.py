@@ -17,7 +17,8 @@ from agentjobs.protocol import (
     ToolApproval,
 )
 from backend.answers import AnswerRejected, check_value, submit_answer
-from backend.store import AnswerOutcome, JobStore, TakenAnswer
+from backend.job_outcomes import AnswerOutcome, TakenAnswer
+from backend.store import JobStore
 
 JOB = "3f2b9c1e-8d4a-4c6b-9e0f-1a2b3c4d5e6f"
 

@@ -1,4 +1,4 @@
-"""``backend.store.hand_back``: a handed-back job goes to its version's queue, and waits
+"""``backend.hand_back.hand_back``: a handed-back job goes to its version's queue, and waits
 visibly while no live worker serves that version."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from agentjobs import scripts
 from agentjobs.connection import connect
 from agentjobs.protocol import InputReceived, WorkflowInfo
 from agentjobs.settings import RedisSettings
-from backend.store import hand_back
+from backend.hand_back import hand_back
 from tests.agentjobs.scripts.jobs import MAXLEN, WORKFLOW, asking, entries, queued, record, started
 from worker.lifecycle import Catalog, beat
 

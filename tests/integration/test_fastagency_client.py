@@ -24,9 +24,9 @@ from agentjobs.protocol import (
     WorkflowStarted,
     event_json,
 )
+from backend.event_log import StoredEvent
 from backend.fastagency.frames import KeepAliveFrame
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
-from backend.store import StoredEvent
 from tests.support.fastagency_env import fastagency_client
 from tests.support.fastagency_wire import CONTENT_KEYS
 

@@ -24,9 +24,9 @@ from agentjobs.protocol import (
     WorkflowStarted,
     event_json,
 )
+from backend.event_log import StoredEvent
 from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame
 from backend.fastagency.translate import FrameTranslator, RunInfo, answer_value, tool_arguments
-from backend.store import StoredEvent
 from tests.support.fastagency_wire import CONTENT_KEYS, assert_frame_shape
 
 JOB = "0123456789abcdef0123456789abcdef"
