@@ -33,7 +33,7 @@ from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
 from agentjobs.settings import RedisSettings
 from agentjobs.tracing import trace_fields
-from backend import catalog, event_log
+from backend import catalog, event_log, job_listing
 from backend.event_log import StoredEvent
 from backend.hand_back import Requeue, hand_back
 from backend.job_outcomes import (
@@ -146,44 +146,8 @@ class JobStore:
     async def list_for_user(
         self, user: str, offset: int, limit: int, statuses: Collection[JobStatus] = ()
     ) -> tuple[list[JobRecord], int]:
-        """A page of the user's jobs, newest first, and how many there are.
-
-        With ``statuses``, only jobs in one of them, and ``total`` counts those.
-        """
-        index = keys.user_jobs(user)
-        if statuses:
-            ids, total = await self._matching_ids(index, offset, limit, statuses)
-        else:
-            ids = cast(list[str], await self.redis.zrevrange(index, offset, offset + limit - 1))
-            total = await self.redis.zcard(index)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hgetall(keys.job(job_id))
-            raws: list[dict[str, str]] = await pipe.execute()
-        expired = [job_id for job_id, raw in zip(ids, raws, strict=True) if not raw]
-        if expired:  # retention removed the record: drop it from the index too
-            await self.redis.zrem(index, *expired)
-        return [record_from_hash(raw) for raw in raws if raw], total - len(expired)
-
-    async def _matching_ids(
-        self, index: str, offset: int, limit: int, statuses: Collection[JobStatus]
-    ) -> tuple[list[str], int]:
-        """One page of the ids in ``index`` whose job has one of ``statuses``, and their count.
-
-        Status lives only in each record, so every id's status is read (one pipelined round
-        trip); a user's index holds only the jobs retention has kept.
-        """
-        ids = cast(list[str], await self.redis.zrevrange(index, 0, -1))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hget(keys.job(job_id), "status")
-            found: list[str | None] = await pipe.execute()
-        gone = [job_id for job_id, st in zip(ids, found, strict=True) if st is None]
-        if gone:  # retention removed the record: drop it from the index too
-            await self.redis.zrem(index, *gone)
-        wanted = {status.value for status in statuses}
-        matching = [job_id for job_id, st in zip(ids, found, strict=True) if st in wanted]
-        return matching[offset : offset + limit], len(matching)
+        """A page of the user's jobs, newest first, and how many there are (``job_listing``)."""
+        return await job_listing.user_jobs(self.redis, user, offset, limit, statuses)
 
     async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
         """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; raises
