@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from agentjobs import keys
 from agentjobs.protocol.bodies import UsageReport, UsageRow
@@ -16,12 +18,20 @@ from backend.deps import CurrentUser, ServicesDep
 router = APIRouter(tags=["usage"])
 
 GroupBy = Literal["user", "workflow", "model"]
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD`` is a day (pydantic alone would take ``0`` as 1970-01-01)."""
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise ValueError("expected a UTC day as YYYY-MM-DD")
+    return value
 
 
 @router.get(
     "/usage",
     responses={
-        422: {"description": "`since` is not a day, lies in the future, or before what is kept"},
+        422: {"description": "`since` is not a day, or `group_by` none of the groups"},
         503: {"description": "The job store is unavailable (Redis down, restarting or full)"},
     },
 )
@@ -30,7 +40,11 @@ async def read_usage(
     user: CurrentUser,
     since: Annotated[
         date | None,
-        Query(description="The first UTC day counted (YYYY-MM-DD); default: today"),
+        BeforeValidator(_iso_day),
+        Query(
+            description="The first UTC day counted (YYYY-MM-DD; default: today); one before "
+            "`AGENTJOBS_USAGE_RETENTION_DAYS` counts from the oldest day kept"
+        ),
     ] = None,
     group_by: Annotated[GroupBy, Query(description="One row per user, workflow or model")] = (
         "workflow"
@@ -38,14 +52,9 @@ async def read_usage(
 ) -> UsageReport:
     """The caller's model calls, tokens and cost from ``since`` to now, grouped."""
     today = datetime.now(UTC).date()
-    first = since or today
-    kept = services.settings.usage_retention_days
-    if first > today:
-        raise HTTPException(422, f"since {first.isoformat()} is in the future (UTC)")
-    if (today - first).days >= kept:
-        raise HTTPException(
-            422, f"usage is kept {kept} days (AGENTJOBS_USAGE_RETENTION_DAYS): since is too old"
-        )
+    # Days before the retention are gone: counting from the oldest kept says so in ``since``.
+    oldest = today - timedelta(days=services.settings.usage_retention_days - 1)
+    first = max(since or today, oldest)
     days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     async with services.redis.pipeline(transaction=False) as pipe:
         for day in days:
