@@ -30,11 +30,12 @@ from agentjobs.protocol import (
     WorkflowStarted,
 )
 from agentjobs.scripts import StartOutcome, WriteKind
-from agentjobs.secrets import SecretUnavailable, unseal
+from agentjobs.secrets import unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
 from agentjobs.versions import DEFAULT_VERSION
 from worker import deadline_default
+from worker.journal_reader import read_journal
 from worker.outages import surviving_outages
 from worker.reply_wait import (
     Wait,
@@ -51,10 +52,6 @@ StateHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 __all__ = ["JobLost", "JobWriter", "StartOutcome", "StateHook", "Suspended"]
 
 log = logging.getLogger(__name__)
-
-NOT_KEPT = "not-kept:"
-"""Prefixed to the fingerprint of a password answer replay cannot open, so replay stops there
-(``Nondeterministic``) instead of handing the workflow something that is not the answer."""
 
 
 class JobLost(Exception):
@@ -137,22 +134,8 @@ class JobWriter:
         return result.outcome, result.record
 
     async def load_journal(self) -> list[JournalEntry]:
-        """Every outside result recorded for this job so far, in order."""
-        raw = cast(list[str], await self.redis.lrange(keys.journal(self.job_id), 0, -1))
-        return [self._opened(JournalEntry.model_validate_json(entry)) for entry in raw]
-
-    def _opened(self, entry: JournalEntry) -> JournalEntry:
-        """``entry`` with a sealed password answer opened; one that cannot be opened (withheld
-        without a key, or sealed with another key) gets a fingerprint replay never matches."""
-        if entry.kind != "answer":
-            return entry
-        try:
-            return entry.model_copy(
-                update={"value": unseal(entry.value, self.settings.secrets_key)}
-            )
-        except SecretUnavailable as exc:
-            log.warning("job %s: cannot replay past request %s: %s", self.job_id, entry.fp, exc)
-            return JournalEntry(kind="answer", fp=NOT_KEPT + entry.fp)
+        """Every outside result recorded for this job so far, in order (``journal_reader``)."""
+        return await read_journal(self.redis, self.job_id, self.settings.secrets_key)
 
     async def record(self, entry: JournalEntry) -> None:
         """Append an outside result to the journal; raises ``JobLost`` once the job is not ours."""
