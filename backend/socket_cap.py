@@ -15,9 +15,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 from redis.exceptions import RedisError
+from starlette.websockets import WebSocket
 
 from agentjobs.scripts.socket_slot import release_socket_slot, take_socket_slot
 from backend.services import Services
+from backend.socket_handshake import deny_handshake
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,20 @@ async def socket_slot(services: Services, user: str) -> AsyncIterator[bool]:
             await renewer
         with contextlib.suppress(RedisError, OSError):  # it lapses by itself then
             await release_socket_slot(services.redis, user=user, member=member)
+
+
+@contextlib.asynccontextmanager
+async def admitted_socket(
+    websocket: WebSocket, services: Services, user: str
+) -> AsyncIterator[bool]:
+    """``socket_slot`` for a handshake: at the cap the handshake is refused (HTTP 429 naming
+    the limit) and the block gets False, to return at once."""
+    async with socket_slot(services, user) as admitted:
+        if not admitted:
+            await deny_handshake(
+                websocket, 429, too_many_sockets(services.settings.max_sockets_per_user)
+            )
+        yield admitted
 
 
 async def _renew(services: Services, user: str, member: str) -> None:

@@ -30,8 +30,8 @@ from backend.fastagency.relay import FastAgencySession
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
 from backend.job_start import StartRefused, check_create_rate, check_start, start_job
 from backend.services import Services
-from backend.socket_cap import socket_slot, too_many_sockets
-from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
+from backend.socket_cap import admitted_socket
+from backend.socket_handshake import authenticate_handshake, store_trouble_denied
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fastagency"])
@@ -84,10 +84,8 @@ async def fastagency_socket(websocket: WebSocket) -> None:
     user = await authenticate_handshake(websocket)
     if user is None:
         return
-    async with socket_slot(services, user) as admitted:
+    async with admitted_socket(websocket, services, user) as admitted:
         if not admitted:
-            cap = services.settings.max_sockets_per_user
-            await deny_handshake(websocket, 429, too_many_sockets(cap))
             return
         await _run_socket(websocket, services, user)
 

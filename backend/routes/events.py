@@ -16,7 +16,7 @@ from agentjobs.protocol import (
 from backend.access import load_visible_job, may_see
 from backend.deps import CurrentUser, ServicesDep, get_services
 from backend.event_log import CursorTooOld
-from backend.socket_cap import socket_slot, too_many_sockets
+from backend.socket_cap import admitted_socket
 from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
 from backend.socket_session import SocketSession
 
@@ -78,10 +78,8 @@ async def job_socket(websocket: WebSocket, job_id: str, after: str = "0") -> Non
     if not await may_see(services, record, user):
         await deny_handshake(websocket, 404, f"job {job_id!r} not found")
         return
-    async with socket_slot(services, user) as admitted:
+    async with admitted_socket(websocket, services, user) as admitted:
         if not admitted:
-            cap = services.settings.max_sockets_per_user
-            await deny_handshake(websocket, 429, too_many_sockets(cap))
             return
         await websocket.accept()
         await SocketSession(websocket, services, user, job_id).run(after)

@@ -12,8 +12,8 @@ from backend.deps import CurrentUser, ServicesDep, get_services
 from backend.inbox import inbox_count, read_inbox, request_job
 from backend.inbox_socket import follow_inbox
 from backend.routes.jobs import IdempotencyKey, answer_or_refuse
-from backend.socket_cap import socket_slot, too_many_sockets
-from backend.socket_handshake import authenticate_handshake, deny_handshake, store_trouble_denied
+from backend.socket_cap import admitted_socket
+from backend.socket_handshake import authenticate_handshake, store_trouble_denied
 
 router = APIRouter(tags=["inbox"])
 
@@ -70,10 +70,8 @@ async def inbox_socket(websocket: WebSocket) -> None:
     user = await authenticate_handshake(websocket)
     if user is None:
         return
-    async with socket_slot(services, user) as admitted:
+    async with admitted_socket(websocket, services, user) as admitted:
         if not admitted:
-            cap = services.settings.max_sockets_per_user
-            await deny_handshake(websocket, 429, too_many_sockets(cap))
             return
         await websocket.accept()
         await follow_inbox(websocket, services.redis, user)
