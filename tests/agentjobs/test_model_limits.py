@@ -1,12 +1,19 @@
-"""The formats of AGENTJOBS_MODEL_PRICES and AGENTJOBS_MODEL_RATE_LIMITS."""
+"""The formats of AGENTJOBS_MODEL_PRICES and AGENTJOBS_MODEL_RATE_LIMITS, and the script that
+enforces the limits."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
+from agentjobs import keys
 from agentjobs.model_limits import ModelPrice, ModelRate, for_model
+from agentjobs.scripts.model_rate import charge_model_tokens, take_model_slot
 from agentjobs.settings import ModelSettings
+from tests.support.stack import RedisServer
 
 
 def test_rate_limits_per_minute_and_per_second_with_tokens() -> None:
@@ -39,3 +46,24 @@ def test_prices_in_usd_per_million_tokens() -> None:
 def test_a_bad_setting_names_what_is_wrong(name: str, value: str, says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         ModelSettings(**{name: value})
+
+
+async def test_the_rate_script_spaces_requests_and_waits_for_token_debt(
+    redis_srv: RedisServer,
+) -> None:
+    redis = Redis.from_url(redis_srv.url, decode_responses=True)
+    model = f"test-rate-{uuid.uuid4().hex}"
+    try:
+        requests = ModelRate(requests=10, request_seconds=1)  # one start per 100 ms
+        assert await take_model_slot(redis, model, requests) == 0
+        assert 90 <= await take_model_slot(redis, model, requests) <= 100
+        # 60 tokens per second: 120 tokens charged are one second over the period's worth.
+        tokens = ModelRate(tokens=60, token_seconds=1)
+        other = f"{model}-tokens"
+        assert await take_model_slot(redis, other, tokens) == 0
+        await charge_model_tokens(redis, other, tokens, 120)
+        assert 900 <= await take_model_slot(redis, other, tokens) <= 1000
+    finally:
+        await redis.delete(*(keys.model_rate(m) for m in (model, f"{model}-tokens")))
+        await redis.delete(*(keys.model_tokens(m) for m in (model, f"{model}-tokens")))
+        await redis.aclose()
