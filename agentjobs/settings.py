@@ -68,14 +68,6 @@ class UsageLimits(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AGENTJOBS_", env_file=".env", extra="ignore")
 
-    openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY")
-    )
-    """With a key, the examples use a real OpenAI-compatible model; without, a scripted one."""
-    openai_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
-    )
-    model: str = "gpt-4o-mini"
     user_daily_tokens: int | None = Field(default=None, ge=1)
     """Model tokens (prompt + completion) one user's jobs may use per UTC day (None: no limit)."""
     user_daily_cost_usd: float | None = Field(default=None, gt=0)
@@ -87,13 +79,15 @@ class UsageLimits(BaseSettings):
 class ModelSettings(UsageLimits):
     """The model workflows talk to through ``chat_client`` (a worker reads it with its own)."""
 
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    """With a key, the examples use a real OpenAI-compatible model; without, a scripted one."""
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AGENTJOBS_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    model: str = "gpt-4o-mini"
     """The model name sent to the OpenAI-compatible server (``AGENTJOBS_MODEL``)."""
-
-
-@lru_cache
-def get_model_settings() -> ModelSettings:
-    """The model settings, read once per process."""
-    return ModelSettings()
     model_prices: Annotated[dict[str, ModelPrice], NoDecode] = {}
     """USD per million prompt/completion tokens: ``gpt-4o-mini=0.15/0.60,gpt-4o=2.5/10``
     (``*`` for any other model). Without a price a model's calls have no ``cost_usd``."""
@@ -116,3 +110,9 @@ def get_model_settings() -> ModelSettings:
     @classmethod
     def _parse_rate_limits(cls, value: Any) -> Any:
         return parse_rate_limits(value) if isinstance(value, str) else value
+
+
+@lru_cache
+def get_model_settings() -> ModelSettings:
+    """The model settings, read once per process."""
+    return ModelSettings()
