@@ -16,24 +16,22 @@ from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
-    RequestUsage,
 )
 from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from pydantic import BaseModel
 
+from agentjobs.agentchat.delegating import DelegatingChatCompletionClient
 from agentjobs.replay import Journal, fingerprint
 
 ToolChoice = Tool | Literal["auto", "required", "none"]
 
 
-class JournaledChatCompletionClient(ChatCompletionClient):
+class JournaledChatCompletionClient(DelegatingChatCompletionClient):
     """Delegates to ``inner``; every completion goes through the job's journal."""
 
     def __init__(self, inner: ChatCompletionClient, journal: Journal) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._journal = journal
 
     async def create(
@@ -95,36 +93,6 @@ class JournaledChatCompletionClient(ChatCompletionClient):
             inner = nested  # under a metered client
         if isinstance(inner, ReplayChatCompletionClient):
             inner._current_index += 1
-
-    async def close(self) -> None:
-        """Close the wrapped client."""
-        await self._inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        """Usage of the wrapped client (replayed calls cost nothing)."""
-        return self._inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        """Total usage of the wrapped client."""
-        return self._inner.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        """Token count, from the wrapped client."""
-        return self._inner.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        """Remaining tokens, from the wrapped client."""
-        return self._inner.remaining_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        """Capabilities of the wrapped client (deprecated upstream; kept for compatibility)."""
-        return self._inner.capabilities
-
-    @property
-    def model_info(self) -> ModelInfo:
-        """Model info of the wrapped client."""
-        return self._inner.model_info
 
 
 def _options(

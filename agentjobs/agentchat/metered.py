@@ -26,8 +26,6 @@ from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
     RequestUsage,
 )
 from autogen_core.tools import Tool, ToolSchema
@@ -35,6 +33,7 @@ from autogen_ext.models.openai import BaseOpenAIChatCompletionClient
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from pydantic import BaseModel
 
+from agentjobs.agentchat.delegating import DelegatingChatCompletionClient
 from agentjobs.agentchat.journaled import JournaledChatCompletionClient, ToolChoice
 from agentjobs.model_meter import CURRENT_METER, Meter
 from agentjobs.ui import CURRENT_UI
@@ -90,19 +89,14 @@ def _retry_after(exc: BaseException) -> float | None:
         return None if parsed is None else email.utils.mktime_tz(parsed) - time.time()
 
 
-class MeteredChatCompletionClient(ChatCompletionClient):
+class MeteredChatCompletionClient(DelegatingChatCompletionClient):
     """Delegates to ``inner`` under ``meter``: budget, global rate, retries, usage."""
 
     def __init__(self, inner: ChatCompletionClient, meter: Meter, model: str | None = None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._meter = meter
         self.model = model or model_name(inner)
         """The name usage, prices and rate limits use for this client's calls."""
-
-    @property
-    def wrapped(self) -> ChatCompletionClient:
-        """The client this one delegates to."""
-        return self._inner
 
     async def _backoff(self, attempt: int, exc: BaseException) -> None:
         """Wait before retry ``attempt`` (1-based), or re-raise ``exc`` when retries are over."""
@@ -203,36 +197,6 @@ class MeteredChatCompletionClient(ChatCompletionClient):
 
     async def _record(self, usage: RequestUsage, seconds: float) -> None:
         await self._meter.record(self.model, usage.prompt_tokens, usage.completion_tokens, seconds)
-
-    async def close(self) -> None:
-        """Close the wrapped client."""
-        await self._inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        """Usage of the wrapped client."""
-        return self._inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        """Total usage of the wrapped client."""
-        return self._inner.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        """Token count, from the wrapped client."""
-        return self._inner.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Any] = ()) -> int:
-        """Remaining tokens, from the wrapped client."""
-        return self._inner.remaining_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        """Capabilities of the wrapped client (deprecated upstream; kept for compatibility)."""
-        return self._inner.capabilities
-
-    @property
-    def model_info(self) -> ModelInfo:
-        """Model info of the wrapped client."""
-        return self._inner.model_info
 
 
 def job_model_client(
