@@ -51,6 +51,8 @@ ROUTES = [
         body=lambda _rid: {"value": "fractions"},
         checks=lambda b: b["status"] in ("running", "awaiting_input", "succeeded"),
     ),
+    Route("GET", "/jobs/{job_id}/webhooks", checks=lambda b: b["deliveries"] == []),
+    Route("GET", "/usage", on_job=False, checks=lambda b: b["group_by"] == "workflow"),
     Route("POST", "/jobs/{job_id}/cancel", checks=lambda b: b["status"] == "cancelled"),
     # The matrix's job is waiting, so the owner's delete reaches the route and is refused;
     # deleting a finished job: test_the_owner_deletes_a_finished_job_and_no_one_else_can.
@@ -108,6 +110,9 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
     }
     covered = {(route.method, route.path) for route in ROUTES} | {("WS", "/jobs/{job_id}/ws")}
     covered |= {("WS", "/inbox/ws")}  # tests/integration/test_inbox.py
+    # Answer links carry their own credential (a signed single-use token), never a bearer
+    # token: tests/integration/test_answer_links.py.
+    covered |= {("GET", "/answer/{token}"), ("POST", "/answer/{token}")}
     # FastAgency's socket and double-slash discovery: tests/integration/test_fastagency_auth.py.
     covered |= {("WS", "/fastagency/ws"), ("GET", "//fastagency/discovery")}
     # HEAD comes with GET in Starlette; it is covered by the same dependency.
