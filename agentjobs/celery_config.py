@@ -25,9 +25,9 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
         "broker_transport_options": _redelivery(settings.visibility_timeout_seconds),
-        "task_track_started": True,
-        "task_send_sent_event": True,
-        "worker_send_task_events": True,
+        "task_track_started": settings.task_states,
+        "task_send_sent_event": settings.task_events,
+        "worker_send_task_events": settings.task_events,
         "broker_connection_retry_on_startup": True,
         # Run tasks name their workflow's queue when sent (run_task_options); this route is
         # only for a run task sent without one.

@@ -42,6 +42,13 @@ class RedisSettings(BaseSettings):
     """Fernet key sealing password answers in Redis (the API seals, the worker opens: give both
     the same). Without one they are never journaled, so such a job cannot be replayed past the
     question (see docs/security.md)."""
+    task_events: bool = True
+    """Celery task events (sent, received, started, succeeded, ...): what Flower shows live.
+    Off saves a Redis publish per event, four or more per run (docs/benchmarks.md)."""
+    task_states: bool = True
+    """Mirror each job's state into Celery's result backend (STARTED, AWAITING_INPUT, SUCCESS,
+    ...): what ``AsyncResult``, ``celery inspect`` and Flower's task result show. Off saves two
+    or more result-backend writes per run; the job record stays the truth either way."""
 
     otlp_endpoint: str | None = Field(default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     """OpenTelemetry's standard variable: export traces over OTLP/HTTP to ``<it>/v1/traces``.

@@ -16,7 +16,7 @@ from agentjobs.celery_config import run_task_options
 from agentjobs.logging_setup import bind_job
 from agentjobs.workflows import load_registry
 from worker.app import app, settings
-from worker.runner import JobRunner
+from worker.runner import JobRunner, RunOutcome
 from worker.shutdown import ACTIVE_RUNS
 from worker.state_writer import state_writer
 from worker.thread_loop import thread_loop
@@ -52,7 +52,7 @@ def _of_workflow(queue: str | None, workflow: str) -> bool:
     return queue is not None and (queue == own or queue.startswith(keys.version_field(own, "")))
 
 
-@app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=False)  # type: ignore[untyped-decorator]
+@app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=not settings.task_states)  # type: ignore[untyped-decorator]
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
 
@@ -60,6 +60,8 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         # Celery's state is a mirror for Flower; the job record is the truth. Its backend
         # client does not ride out a Redis restart the way the job store does, so a failed
         # mirror write must not fail the job (it did, mid-question, in a restart test).
+        if not settings.task_states:
+            return
         try:
             await state_writer().write(partial(self.update_state, job_id, state, meta))
         except MIRROR_ERRORS as exc:
@@ -95,10 +97,15 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     bind_job(user=outcome.user)  # for Celery's line about the task's end
     if outcome.status == "succeeded":
         return outcome.result
-    if outcome.status == "failed":
-        self.backend.mark_as_failure(job_id, WorkflowError(outcome.error))
-    elif outcome.status == "suspended":
-        pass  # the result backend keeps AWAITING_INPUT until a worker resumes the job
-    elif outcome.status == "cancelled":
-        self.backend.mark_as_revoked(job_id, reason="cancelled")
+    if settings.task_states:
+        _mirror_end(self, job_id, outcome)
     raise Ignore()
+
+
+def _mirror_end(task: Task, job_id: str, outcome: RunOutcome) -> None:
+    """Celery's state for a run that did not succeed (a suspended job keeps AWAITING_INPUT
+    until a worker resumes it)."""
+    if outcome.status == "failed":
+        task.backend.mark_as_failure(job_id, WorkflowError(outcome.error))
+    elif outcome.status == "cancelled":
+        task.backend.mark_as_revoked(job_id, reason="cancelled")

@@ -43,3 +43,11 @@ def test_rediss_options_in_the_url_win() -> None:
     app = app_for("rediss://redis.internal:6380/0?ssl_cert_reqs=optional&ssl_ca_certs=/ca.pem")
     params = app.backend.connparams
     assert (params["ssl_cert_reqs"], params["ssl_ca_certs"]) == (ssl.CERT_OPTIONAL, "/ca.pem")
+
+
+def test_task_events_and_started_states_are_on_unless_turned_off() -> None:
+    on = celery_config(RedisSettings.model_validate({}))
+    assert on["worker_send_task_events"] and on["task_send_sent_event"] and on["task_track_started"]
+    off = celery_config(RedisSettings.model_validate({"task_events": False, "task_states": False}))
+    assert not off["worker_send_task_events"] and not off["task_send_sent_event"]
+    assert not off["task_track_started"]
