@@ -49,6 +49,9 @@ class Tee:
 def console_env() -> dict[str, str]:
     """This environment without agentjobs and model settings, for a plain-text terminal."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTJOBS_", "OPENAI_"))}
+    # pytest-xdist's workers run with COLUMNS=80 LINES=24, which rich prefers to the terminal's
+    # own size: the child must see its pty's dimensions.
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
     # A real terminal type (so the spinner runs), no colours so the text is easy to match.
     return env | {"NO_COLOR": "1", "TERM": "xterm", "PYTHONUNBUFFERED": "1"}
 
