@@ -20,28 +20,10 @@ carries are always registered.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import mesop as me
-import mesop.env.env as mesop_env
-
-_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
-
-
-def _serve_from_package() -> None:
-    # Mesop serves web component files relative to its app base path (the working directory
-    # by default). An app started elsewhere (``gunicorn main_2_mesop:app`` in a project
-    # folder, or this package installed in site-packages) would point the browser outside it,
-    # so the base moves to the folder holding this package when it is not already above it.
-    base = Path(mesop_env.get_app_base_path()).resolve()
-    if base != _PACKAGE_PARENT and base not in _PACKAGE_PARENT.parents:
-        mesop_env.MESOP_APP_BASE_PATH = os.fspath(_PACKAGE_PARENT)
-
-
-_serve_from_package()
 
 
 @me.web_component(path="./live.js")  # type: ignore[untyped-decorator]

@@ -98,4 +98,5 @@ def test_the_seed_commands_serve_the_learning_chat(
 
     # The live page ran from the app's folder: its live-link script came from the package.
     assert any("live.js" in url for url in requested)
+    assert any("inbox_tick.js" in url for url in requested)
     assert [url for url in requested if not url.startswith(ui_url)] == []
