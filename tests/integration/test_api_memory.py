@@ -43,8 +43,11 @@ def _api_process(api: str) -> psutil.Process:
     """The uvicorn process serving ``api`` (a child of this one, named by its port)."""
     port = str(_address(api)[1])
     for child in psutil.Process().children(recursive=True):
-        if port in child.cmdline():
-            return child
+        try:
+            if port in child.cmdline():
+                return child
+        except psutil.Error:
+            continue  # another test's child that ended (a zombie not reaped yet) or is ending
     raise LookupError(f"no child process serves {api}")
 
 
