@@ -20,6 +20,7 @@ import redis
 from agentjobs import keys
 from agentjobs.celery_config import queue_lists
 from agentjobs.settings import RedisSettings
+from agentjobs.versions import DEFAULT_VERSION
 from backend.queue import JobQueue
 from tests.support.client import job_socket, start_job
 from tests.support.metrics import scrape, value
@@ -27,8 +28,9 @@ from tests.support.stack import api_server, celery_worker, wait_until
 
 # Prefetch on: these tests are about tasks a worker reserved for its busy slots.
 LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5", "AGENTJOBS_PREFETCH": "true"}
-CHATTY_QUEUE = queue_lists(keys.workflow_queue("chatty"))[1]
-"""Where the chatty jobs' run tasks wait (new jobs' priority)."""
+CHATTY_QUEUE = queue_lists(keys.workflow_queue("chatty", DEFAULT_VERSION))[1]
+"""Where the chatty jobs' run tasks wait: new jobs' priority, on the queue of the version they
+are pinned to (the newest served)."""
 START_BOUND = 60.0
 """Seconds within which a dead worker's reserved tasks must start elsewhere (issue 14)."""
 
