@@ -15,7 +15,16 @@ import pytest
 from agentjobs import keys
 from agentjobs.cli.redis_server import free_port
 from tests.support.client import job_socket, start_job
-from tests.support.stack import ROOT, RedisServer, base_env, running, wait_until
+from tests.support.stack import (
+    ROOT,
+    RedisServer,
+    api_server,
+    base_env,
+    celery_worker,
+    redis_server,
+    running,
+    wait_until,
+)
 
 LOGIN = ("ops", "flower-test-secret")
 
@@ -36,10 +45,23 @@ class Flower:
 
 
 @pytest.fixture(scope="module")
-def flower(redis_srv: RedisServer, worker_proc: None, logs_dir: Path) -> Iterator[Flower]:
+def stack(tmp_path_factory: pytest.TempPathFactory, logs_dir: Path) -> Iterator[tuple[str, str]]:
+    """A Redis, worker and API of this module's own (Redis URL, API URL): Flower sees only its
+    events, not the rest of the suite's (in a full run it missed this module's task events on
+    the shared stack, twice; alone it never did)."""
+    with (
+        redis_server(tmp_path_factory.mktemp("flower-redis")) as redis,
+        celery_worker(redis.url, logs_dir / "worker-flower.log", concurrency=2),
+        api_server(redis.url, logs_dir / "api-flower.log") as api,
+    ):
+        yield redis.url, api
+
+
+@pytest.fixture(scope="module")
+def flower(stack: tuple[str, str], logs_dir: Path) -> Iterator[Flower]:
     port = free_port()
     argv = [sys.executable, "-m", "agentjobs.cli", "flower", "--port", str(port)]
-    env = base_env(redis_srv.url, FLOWER_BASIC_AUTH=":".join(LOGIN))
+    env = base_env(stack[0], FLOWER_BASIC_AUTH=":".join(LOGIN))
     with running(argv, env, logs_dir / "flower.log") as proc:
         server = Flower(f"http://127.0.0.1:{port}")
 
@@ -69,8 +91,14 @@ def _state(flower: Flower, job_id: str) -> str:
 
 
 async def test_a_job_shows_in_flower_with_its_workflow_and_waiting_state(
-    flower: Flower, http: httpx.AsyncClient, api_url: str
+    flower: Flower, stack: tuple[str, str]
 ) -> None:
+    api_url = stack[1]
+    async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
+        await _a_job_shows_in_flower(flower, http, api_url)
+
+
+async def _a_job_shows_in_flower(flower: Flower, http: httpx.AsyncClient, api_url: str) -> None:
     job_id = await start_job(http, "learning_chat")
     async with job_socket(api_url, job_id) as ws:
         question = await ws.until("text_input")
