@@ -53,6 +53,8 @@ __all__ = ["JobLost", "JobWriter", "StartOutcome", "StateHook", "Suspended"]
 
 log = logging.getLogger(__name__)
 
+PASSWORD_HOLDS_SLOT = "without AGENTJOBS_SECRETS_KEY a password answer cannot be journaled"
+
 
 class JobLost(Exception):
     """The worker may no longer write to the job: it was cancelled, or another attempt owns it."""
@@ -192,6 +194,8 @@ class JobWriter:
         """Block until the API pushes the answer; raises ``InputTimeout`` after ``timeout`` s."""
         reply_key = keys.reply(self.job_id, request_id)
         may_suspend = self.suspend_after is not None and not self._keeps_slot(request_id)
+        if self.suspend_after is not None and not may_suspend:  # else slots run out silently
+            log.warning("job %s holds its slot: %s", self.job_id, PASSWORD_HOLDS_SLOT)
         hold = first_hold(self.suspend_after, timeout) if may_suspend else timeout
         # Kept if the wait is cancelled, so a shutting-down worker can suspend the job.
         self._waiting = Wait(request_id, timeout, asyncio.get_running_loop().time())
@@ -202,10 +206,9 @@ class JobWriter:
         self._waiting = None
         if popped is None or isinstance(popped, Yielded):
             # The answer may have landed just as the wait ended: take it rather than fail.
-            late = cast(str | None, await self.redis.lpop(reply_key))
-            if late is None:
+            value = cast(str | None, await self.redis.lpop(reply_key))
+            if value is None:
                 raise InputTimeout(request_id, timeout or 0)
-            value = late
         else:
             value = popped[1]
         await self._state_hook("STARTED", {"job_id": self.job_id})

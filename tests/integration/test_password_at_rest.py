@@ -122,7 +122,7 @@ async def test_a_held_jobs_password_answer_is_not_left_in_clear(
 
 
 async def test_without_a_key_the_answer_is_withheld_from_the_journal(
-    api_url: str, http: httpx.AsyncClient, redis_srv: Any
+    api_url: str, http: httpx.AsyncClient, redis_srv: Any, logs_dir: Path
 ) -> None:
     # The session stack has no secrets key: the worker keeps the job (it cannot be replayed
     # past the question) and takes the answer from the reply list, which it empties.
@@ -134,3 +134,6 @@ async def test_without_a_key_the_answer_is_withheld_from_the_journal(
     assert end["type"] == "workflow_completed", end
     assert end["result"] == f"got a token of {len(SECRET)} characters"
     assert_nowhere(redis_srv.url, "after the job ended (no key)")
+    # The worker says why the job held its slot (a pool of such jobs runs out of slots).
+    held = [line for line in (logs_dir / "worker.log").read_text().splitlines() if job_id in line]
+    assert any("holds its slot" in line for line in held)
