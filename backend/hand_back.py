@@ -41,22 +41,26 @@ async def hand_back(
     *,
     seen_within: float,
     maxlen: int,
-) -> None:
+) -> bool:
     """Put a job no worker holds back on the queue of the version it is pinned to; while no
     live worker serves that version, the job says so (``waiting_for_worker`` and a progress
     event, ``scripts.waiting``). A refusal is only logged: the job waits in the leases index
-    (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again."""
+    (``AGENTJOBS_REQUEUE_CHECK_SECONDS``), so the reaper hands it back again. False when the
+    broker refused the task."""
     if requeue is None:
-        return
+        return True
     version = await pinned_version(redis, job_id)
+    sent = True
     try:
         await requeue(job_id, workflow, resumed=True, version=version)
     except ENQUEUE_ERRORS:
         log.warning("job %s: could not requeue it %s; the reaper will try again", job_id, when)
+        sent = False
     if version is None:
-        return
+        return sent
     info = await catalog.read_workflow(redis, workflow, seen_within)
     if info is None or not catalog.version_served(info, version):
         content = catalog.waiting_message(workflow, version)
         event = Progress(job_id=job_id, content=content)
         await mark_waiting(redis, job_id=job_id, event=event, maxlen=maxlen)
+    return sent

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 WORKER_LOST = "the worker running this job stopped (its lease expired without a final event)"
 INPUT_EXPIRED = "nobody answered the pending question in time (the job was suspended)"
+BROKER_BACKOFF_SECONDS = 5.0
+"""After its broker refused a task, how long this reaper leaves hand-backs and resends to the
+other API processes: claiming them only to fail, it kept the healthy ones from sending them
+(one job lost the race six times running in a test)."""
 OUTAGE_GRACE_SECONDS = 20.0
 """After the reaper itself could not reach Redis, how long it leaves lapsed leases alone:
 the workers could not renew them either, and a live one renews within a third of its lease
@@ -51,6 +55,8 @@ class Reaper:
         self._troubled = False
         self._recovered_ms: int | None = None
         """Redis's clock when the reaper reached it again after an outage (None: no outage)."""
+        self._refused_ms = -BROKER_BACKOFF_SECONDS * 1000
+        """Redis's clock when the broker last refused this reaper a task."""
 
     async def reap_once(self) -> list[str]:
         """Handle every lease and question deadline that has passed; returns the jobs failed."""
@@ -71,13 +77,21 @@ class Reaper:
             )
             if expired.outcome is scripts.Expiry.EXPIRED:
                 failed.append(job_id)
-        await self._send_unsent()
+        if now_ms - self._refused_ms < BROKER_BACKOFF_SECONDS * 1000:
+            return failed
+        if not await self._send_unsent():
+            self._refused_ms = now_ms
         if self._troubled:
             self._troubled, self._recovered_ms = False, now_ms
         if self._recovered_ms is not None:
             if now_ms - self._recovered_ms < OUTAGE_GRACE_SECONDS * 1000:
                 return failed
             self._recovered_ms = None
+        return failed + await self._reap_leases(now_ms)
+
+    async def _reap_leases(self, now_ms: int) -> list[str]:
+        """Fail or hand back every job whose lease lapsed; returns the jobs failed."""
+        failed = []
         for job_id in await self._due(keys.LEASES, now_ms):
             event, counted = await self._failure(job_id, WORKER_LOST, "worker_lost")
             reaped = await scripts.reap(
@@ -92,7 +106,7 @@ class Reaper:
             )
             if reaped.outcome is scripts.Reaping.REQUEUED:
                 log.warning("job %s: no worker holds it; handing it back to the queue", job_id)
-                await hand_back(
+                sent = await hand_back(
                     self.redis,
                     self._requeue,
                     job_id,
@@ -101,15 +115,19 @@ class Reaper:
                     seen_within=self.settings.worker_seen_seconds,
                     maxlen=self.settings.event_log_maxlen,
                 )
+                if not sent:
+                    self._refused_ms = now_ms
+                    break  # the rest stay due, for a process whose broker takes them
             elif reaped.outcome is scripts.Reaping.REAPED:
                 log.warning("job %s failed: worker lost", job_id)
                 failed.append(job_id)
         return failed
 
-    async def _send_unsent(self) -> None:
-        """Send again the tasks of new jobs the broker never took (see ``scripts.resend``)."""
+    async def _send_unsent(self) -> bool:
+        """Send again the tasks of new jobs the broker never took (see ``scripts.resend``);
+        False when the broker refused one (the rest stay claimed until their next check)."""
         if self._requeue is None:
-            return
+            return True
         check_ms = int(self.settings.requeue_check_seconds * 1000)
         for job_id, workflow in await resend.claim_unsent(self.redis, next_check_ms=check_ms):
             try:
@@ -117,9 +135,10 @@ class Reaper:
                 await self._requeue(job_id, workflow, version=version)
             except ENQUEUE_ERRORS:
                 log.warning("job %s: its task could not be sent again; will retry", job_id)
-                continue
+                return False
             await resend.sent(self.redis, job_id)
             log.warning("job %s: its task never reached the queue; sent it again", job_id)
+        return True
 
     async def _due(self, index: str, now_ms: int) -> list[str]:
         return cast(list[str], await self.redis.zrangebyscore(index, "-inf", now_ms))
