@@ -39,10 +39,16 @@ class StoredEvent:
         return self.type in TERMINAL_TYPES
 
     @classmethod
-    def from_live(cls, message: str) -> StoredEvent:
-        """Parse a live-channel message: ``'<type> {"id":"<cursor>",...}'``."""
-        etype, _, full = message.partition(" ")
+    def from_live(cls, line: str) -> StoredEvent:
+        """Parse one line of a live-channel message: ``'<type> {"id":"<cursor>",...}'``."""
+        etype, _, full = line.partition(" ")
         return cls(id=full[7 : full.index('"', 7)], type=etype, json=full)
+
+    @classmethod
+    def all_from_live(cls, message: str) -> list[StoredEvent]:
+        """The events of a live-channel message, in order: one a line (a worker's batch of
+        back-to-back events is one message; ``scripts.emit_batch``)."""
+        return [cls.from_live(line) for line in message.split("\n")]
 
 
 READ_PAGE = LuaScript(

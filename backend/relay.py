@@ -119,9 +119,10 @@ class LiveRelay:
             kind = message["type"]
             channel = _text(message["channel"])
             if kind == "message" and channel != _IDLE_CHANNEL:
-                event = StoredEvent.from_live(_text(message["data"]))
+                events = StoredEvent.all_from_live(_text(message["data"]))
                 for sub in self._subscribers.get(keys.job_id_from_live_channel(channel), ()):
-                    sub.push(event)
+                    for event in events:
+                        sub.push(event)
             elif kind == "subscribe":
                 self._subscribed(channel)
 

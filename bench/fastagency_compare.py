@@ -29,6 +29,7 @@ from bench.fastagency_servers import (
     fastagency_python,
     fastagency_server,
 )
+from bench.fastagency_timeline import timeline, timeline_table
 from bench.profiling import profiled
 from bench.stack import BenchEnv, Stack
 from bench.stats import summary
@@ -139,6 +140,7 @@ def bench_fastagency_compare(env: BenchEnv, _stack: Stack | None) -> dict[str, A
     rounds = QUICK_ROUNDS if env.quick else ROUNDS
     cases = [c for c in CASES if not env.quick or c.messages == 20]
     rows: list[dict[str, Any]] = []
+    timelines: list[dict[str, Any]] = []
     python = fastagency_python()
     with provider_client(python, env.logs / "fastagency-provider.log") as provider:
         clients = _Clients(provider)
@@ -156,7 +158,16 @@ def bench_fastagency_compare(env: BenchEnv, _stack: Stack | None) -> dict[str, A
                     measured = _measure(case, [fa, aj], clients, rounds, runs)
                     ratios = _ratios(measured["fastagency"], measured["agentjobs"])
                     rows.append({**asdict(case), "label": case.label, **measured, "ratio": ratios})
-    return {"workflow": "bench_text_messages", "rounds": rounds, "rows": rows}
+                if processes == 1:  # after the measured rounds: its log reads cost nothing there
+                    timelines = [
+                        run(timeline(aj.url, 20, 20 if env.quick else 100, n)) for n in (1, 8)
+                    ]
+    return {
+        "workflow": "bench_text_messages",
+        "rounds": rounds,
+        "rows": rows,
+        "timelines": timelines,
+    }
 
 
 def table(results: dict[str, Any]) -> str:
@@ -179,4 +190,7 @@ def table(results: dict[str, Any]) -> str:
         failed = fa["failed"] + aj["failed"]
         if failed:
             lines.append(f"{'':24}FAILED runs: FastAgency {fa['failed']}, agentjobs {aj['failed']}")
+    if results.get("timelines"):
+        lines += ["", "Where an agentjobs run's time goes (1 process; p50, p95 in brackets):"]
+        lines.append(timeline_table(results["timelines"]))
     return "\n".join(lines)

@@ -35,6 +35,8 @@ from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
 from agentjobs.versions import DEFAULT_VERSION
 from worker import deadline_default
+from worker.event_batch import EventBatch, batch_writer
+from worker.job_errors import JobLost, Suspended
 from worker.journal_reader import read_journal
 from worker.outages import surviving_outages
 from worker.reply_wait import (
@@ -54,23 +56,6 @@ __all__ = ["JobLost", "JobWriter", "StartOutcome", "StateHook", "Suspended"]
 log = logging.getLogger(__name__)
 
 PASSWORD_HOLDS_SLOT = "without AGENTJOBS_SECRETS_KEY a password answer cannot be journaled"
-
-
-class JobLost(Exception):
-    """The worker may no longer write to the job: it was cancelled, or another attempt owns it."""
-
-    def __init__(self, job_id: str, status: str, reason: str) -> None:
-        super().__init__(f"job {job_id} is {status} ({reason})")
-        self.status = status
-        self.reason = reason
-
-
-class Suspended(Exception):
-    """The job let go of its worker while it waits for ``request_id``; the answer requeues it."""
-
-    def __init__(self, request_id: str) -> None:
-        super().__init__(f"suspended waiting for {request_id}")
-        self.request_id = request_id
 
 
 class JobWriter:
@@ -106,6 +91,7 @@ class JobWriter:
         """With ``pinned_version``: the refused job is a replay (answered or resumed)."""
         self._seq = 0
         self._emit_lock = asyncio.Lock()
+        self._batch = EventBatch(batch_writer(redis, job_id, token, settings.event_log_maxlen))
         self._password_requests: set[str] = set()
 
     async def start(
@@ -150,12 +136,18 @@ class JobWriter:
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
         """Append and publish an event; raises ``JobLost`` if this worker no longer owns the job.
 
-        Events an earlier attempt already logged (a replay) are dropped; the cursor is then "".
+        A plain event is written behind the run (``worker.event_batch``): its cursor is "". So
+        are the cursors of events an earlier attempt already logged (a replay drops them).
         """
         # Agent code emits from several tasks (a team's stream reader, a UserProxyAgent's input
-        # function): numbering and writing under one lock keeps the log in numbering order, so
+        # function): numbering and queueing under one lock keeps the log in numbering order, so
         # the replay check never mistakes a late write for one already logged.
         async with self._emit_lock:
+            if kind == "plain":
+                seq, self._seq = self._seq, self._seq + 1
+                await self._batch.add(event, seq)
+                return ""
+            await self._batch.flush()
             if kind == "notice":  # unnumbered: a replay does not emit it again
                 return await self._write(event, "plain", {})
             seq, self._seq = self._seq, self._seq + 1
@@ -187,6 +179,7 @@ class JobWriter:
 
     async def _end(self, event: Event, status: JobStatus, fields: dict[str, str]) -> str:
         """Write the terminal ``event``: the job's status and ``fields``, and its metrics."""
+        await self._batch.flush()
         counted = end_increments(self._record, status, event.ts)
         return await self._write(event, "terminal", {"status": status.value, **fields}, counted)
 

@@ -33,8 +33,9 @@ local function next_chunk_id(job, partial)
   if now_ms > ms then return string.format('%.0f-0', now_ms) end
   return string.format('%.0f-%.0f', ms, seq + 1)
 end
--- Store and publish one chunk (body: its JSON without the id) outside the log.
-local function append_chunk(events, partial, live, job, body, maxlen)
+-- Store one chunk (body: its JSON without the id) outside the log; returns its id and its
+-- live line.
+local function store_chunk(events, partial, job, body, maxlen)
   local sender = cjson.decode(body)['sender']
   local id = redis.call('XADD', partial, 'MAXLEN', '~', maxlen, next_chunk_id(job, partial),
     't', 'stream_chunk', 'e', body, 's', sender)
@@ -46,7 +47,12 @@ local function append_chunk(events, partial, live, job, body, maxlen)
   elseif from ~= sender and from ~= '*' then
     redis.call('HSET', job, 'partial_from', '*')
   end
-  redis.call('PUBLISH', live, 'stream_chunk {"id":"' .. id .. '",' .. string.sub(body, 2))
+  return id, 'stream_chunk {"id":"' .. id .. '",' .. string.sub(body, 2)
+end
+-- Store and publish one chunk.
+local function append_chunk(events, partial, live, job, body, maxlen)
+  local id, line = store_chunk(events, partial, job, body, maxlen)
+  redis.call('PUBLISH', live, line)
   return id
 end
 -- The sender's complete message was just logged: its chunks are no longer needed.

@@ -19,12 +19,17 @@ PRELUDE = (
 local function is_terminal(st)
   return st == 'succeeded' or st == 'failed' or st == 'cancelled'
 end
--- The stream entry keeps the type beside the body, and the live message leads with it, so the
--- relay can spot terminal events without parsing JSON.
-local function append(events, live, job, etype, body, maxlen)
+-- The stream entry keeps the type beside the body, and the live line leads with it, so the
+-- relay can spot terminal events without parsing JSON. Returns the id and the JSON with it.
+local function log_event(events, job, etype, body, maxlen)
   local id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 't', etype, 'e', body)
-  local full = '{"id":"' .. id .. '",' .. string.sub(body, 2)
   redis.call('HSET', job, 'last_event_id', id)
+  return id, '{"id":"' .. id .. '",' .. string.sub(body, 2)
+end
+-- Log and publish one event. A live message is one line per event ('<type> <json>'; JSON
+-- never holds a raw newline), so a batch of events can travel as one message.
+local function append(events, live, job, etype, body, maxlen)
+  local id, full = log_event(events, job, etype, body, maxlen)
   redis.call('PUBLISH', live, etype .. ' ' .. full)
   return id, full
 end

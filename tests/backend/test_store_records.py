@@ -193,6 +193,18 @@ def test_stored_event_from_literal_live_message() -> None:
     assert not stored.is_terminal
 
 
+def test_a_live_message_of_several_lines_is_each_event_in_order() -> None:
+    said = TextMessage(job_id=JOB, sender="a", content="two\nlines")
+    done = WorkflowCompleted(job_id=JOB, result=None)
+    message = "\n".join([_live_message(said, "1-1"), _live_message(done, "1-2")])
+    events = StoredEvent.all_from_live(message)
+    assert [(e.id, e.type, e.is_terminal) for e in events] == [
+        ("1-1", "text_message", False),
+        ("1-2", "workflow_completed", True),
+    ]
+    assert EVENT_ADAPTER.validate_json(events[0].json) == said.model_copy(update={"id": "1-1"})
+
+
 def test_stored_events_splices_ids_in_order() -> None:
     first = TextMessage(job_id=JOB, sender="a", content="one")
     last = WorkflowCompleted(job_id=JOB, result=None)

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from agentjobs import keys
 from agentjobs.connection import connect
+from agentjobs.protocol import TextMessage
 from agentjobs.settings import RedisSettings
 from backend.store import JobStore
 from worker.job_writer import JobLost, JobWriter, StartOutcome
@@ -59,3 +61,33 @@ async def test_a_final_write_sent_twice_succeeds_once(redis: Redis, isolated_db:
     assert [e.type for e in events].count("workflow_completed") == 1
     with pytest.raises(JobLost):
         await _writer(redis, isolated_db, job_id).complete(4)
+
+
+async def test_back_to_back_messages_are_logged_in_order_before_the_end(
+    redis: Redis, isolated_db: str
+) -> None:
+    job_id = await _queued_job(redis, isolated_db)
+    writer = _writer(redis, isolated_db, job_id)
+    await writer.start("chatty", "w1")
+    for n in range(30):
+        assert await writer.emit(TextMessage(job_id=job_id, sender="bot", content=str(n))) == ""
+    await writer.complete(None)
+    store = JobStore(redis, RedisSettings(redis_url=isolated_db))
+    events = await store.read_events(job_id, "0", None)
+    said = [TextMessage.model_validate_json(e.json).content for e in events[2:-1]]
+    assert said == [str(n) for n in range(30)] and events[-1].type == "workflow_completed"
+
+
+async def test_a_run_that_lost_its_job_stops_at_its_next_emit(
+    redis: Redis, isolated_db: str
+) -> None:
+    job_id = await _queued_job(redis, isolated_db)
+    writer = _writer(redis, isolated_db, job_id)
+    await writer.start("chatty", "w1")
+    await redis.hdel(keys.job(job_id), "token")  # taken over while the run went on
+    await writer.emit(TextMessage(job_id=job_id, sender="bot", content="queued"))
+    with pytest.raises(JobLost):
+        for _ in range(100):  # the write behind the run finds the fence by its next emit
+            await writer.emit(TextMessage(job_id=job_id, sender="bot", content="more"))
+    with pytest.raises(JobLost):
+        await writer.complete(None)

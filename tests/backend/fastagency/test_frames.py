@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -26,7 +27,13 @@ from agentjobs.protocol import (
 )
 from backend.event_log import StoredEvent
 from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame
-from backend.fastagency.translate import FrameTranslator, RunInfo, answer_value, tool_arguments
+from backend.fastagency.translate import (
+    FrameTranslator,
+    RunInfo,
+    answer_value,
+    frame_uuid,
+    tool_arguments,
+)
 from tests.support.fastagency_wire import CONTENT_KEYS, assert_frame_shape
 
 JOB = "0123456789abcdef0123456789abcdef"
@@ -175,6 +182,14 @@ def test_frame_uuids_are_stable_for_the_same_event() -> None:
     _, first = run_of(STARTED, ASK)
     _, again = run_of(STARTED, ASK)
     assert [f["uuid"] for f in first] == [f["uuid"] for f in again]
+
+
+@pytest.mark.parametrize("number", [0, 1, 7])
+def test_frame_uuid_is_the_name_based_uuid_of_job_cursor_and_number(number: int) -> None:
+    namespace = uuid.UUID("5b0e3f0c-6a86-4a59-9f4e-0c1f8c7d2a11")
+    expected = uuid.uuid5(namespace, f"{JOB}/1700000000000-3/{number}")
+    assert frame_uuid(JOB, "1700000000000-3", number) == expected.hex
+    assert uuid.UUID(hex=frame_uuid(JOB, "1700000000000-3", number)).version == 5
 
 
 def test_keep_alive_has_an_empty_content() -> None:
