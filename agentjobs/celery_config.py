@@ -6,7 +6,7 @@ import ssl
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from agentjobs import keys
+from agentjobs import keys, kombu_redis
 from agentjobs.settings import RedisSettings
 
 
@@ -14,6 +14,7 @@ def celery_config(settings: RedisSettings) -> dict[str, Any]:
     """The Celery settings every agentjobs process uses: JSON only, early acks, task events."""
     return {
         **_tls_options(settings.celery_broker_url),
+        **_transport(settings.celery_broker_url),
         "broker_url": settings.celery_broker_url,
         "result_backend": settings.celery_broker_url,
         "task_serializer": "json",
@@ -94,6 +95,14 @@ def _redelivery(visibility_timeout: int) -> dict[str, Any]:
         # restores are transactions, so overlapping sweeps after it expires are harmless.
         "unacked_mutex_expire": visibility_timeout,
     }
+
+
+def _transport(url: str) -> dict[str, Any]:
+    """kombu's Redis transport without a new client per command (``agentjobs.kombu_redis``),
+    for a plain or TLS Redis URL; any other broker keeps its own."""
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return {"broker_transport": kombu_redis.TRANSPORT}
+    return {}
 
 
 def _tls_options(url: str) -> dict[str, Any]:

@@ -1,0 +1,45 @@
+"""kombu's Redis transport as agentjobs configures it: one client per channel, same delivery."""
+
+from __future__ import annotations
+
+import redis
+from celery import Celery
+
+from agentjobs import kombu_redis
+from agentjobs.celery_config import celery_config, queue_lists, run_task_options
+from agentjobs.keys import RUN_WORKFLOW_TASK, workflow_queue
+from agentjobs.settings import RedisSettings
+
+
+def _app(url: str) -> Celery:
+    app = Celery("test-kombu")
+    app.conf.update(celery_config(RedisSettings.model_validate({"redis_url": url})))
+    return app
+
+
+def test_redis_urls_use_the_transport_and_other_brokers_keep_theirs() -> None:
+    for url in ("redis://127.0.0.1:6379/0", "rediss://:pw@redis.internal:6380/1"):
+        with _app(url).connection_for_write() as conn:
+            assert isinstance(conn.transport, kombu_redis.Transport)
+    config = celery_config(RedisSettings.model_validate({"broker_url": "amqp://h//"}))
+    assert "broker_transport" not in config
+
+
+def test_publishes_share_one_client_and_every_task_is_delivered(isolated_db: str) -> None:
+    app = _app(isolated_db)
+    clients = set()
+    with app.producer_or_acquire() as producer:
+        channel = producer.channel
+        assert isinstance(channel, kombu_redis.Channel)
+        for n in range(5):
+            app.send_task(RUN_WORKFLOW_TASK, producer=producer, **run_task_options(f"j{n}", "wf"))
+            clients.add(id(channel._own_client))
+        assert len(clients) == 1
+        # A channel whose pool was replaced (a reconnect) wraps the new pool, not the old one.
+        channel._pool = None
+        app.send_task(RUN_WORKFLOW_TASK, producer=producer, **run_task_options("j5", "wf"))
+        assert channel._own_client.connection_pool is channel.pool
+    check = redis.Redis.from_url(isolated_db)
+    queued = sum(check.llen(listed) for listed in queue_lists(workflow_queue("wf")))
+    assert queued == 6
+    app.close()
