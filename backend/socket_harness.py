@@ -146,7 +146,12 @@ class SocketHarness(ABC):
         log.warning("job %s: socket relay failed: %r", self.job_id, error)
         return status.WS_1011_INTERNAL_ERROR, self.reasons.store_failed
 
+    async def opening(self) -> None:
+        """Frames the socket sends before the job's own (none by default)."""
+        return None
+
     async def _pump(self) -> None:
+        await self.opening()
         async with self.services.relay.subscribe(self.job_id) as sub:
             if await self._catch_up():
                 return

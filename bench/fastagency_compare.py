@@ -159,8 +159,11 @@ def bench_fastagency_compare(env: BenchEnv, _stack: Stack | None) -> dict[str, A
                     ratios = _ratios(measured["fastagency"], measured["agentjobs"])
                     rows.append({**asdict(case), "label": case.label, **measured, "ratio": ratios})
                 if processes == 1:  # after the measured rounds: its log reads cost nothing there
+                    many = 20 if env.quick else 100
                     timelines = [
-                        run(timeline(aj.url, 20, 20 if env.quick else 100, n)) for n in (1, 8)
+                        run(timeline(server.url, 20, many, n, server.name))
+                        for n in (1, 8)
+                        for server in (fa, aj)
                     ]
     return {
         "workflow": "bench_text_messages",
@@ -191,6 +194,6 @@ def table(results: dict[str, Any]) -> str:
         if failed:
             lines.append(f"{'':24}FAILED runs: FastAgency {fa['failed']}, agentjobs {aj['failed']}")
     if results.get("timelines"):
-        lines += ["", "Where an agentjobs run's time goes (1 process; p50, p95 in brackets):"]
+        lines += ["", "Where a run's time goes (1 process; p50, p95 in brackets):"]
         lines.append(timeline_table(results["timelines"]))
     return "\n".join(lines)

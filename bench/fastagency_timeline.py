@@ -83,8 +83,20 @@ async def _job_marks(http: httpx.AsyncClient, job_id: str) -> dict[str, float]:
     }
 
 
-async def timeline(url: str, count: int, runs: int, in_flight: int) -> dict[str, Any]:
-    """``runs`` timed runs, ``in_flight`` at a time: each phase's p50 and p95 in ms."""
+CLIENT_PHASES = (
+    ("initiate POST", "began", "initiated"),
+    ("socket handshake", "initiated", "opened"),
+    ("first frame after the socket opened", "opened", "first_frame"),
+    ("first frame to the last", "first_frame", "done"),
+)
+"""What the client alone sees, for a server whose log there is none to read (FastAgency's)."""
+
+
+async def timeline(
+    url: str, count: int, runs: int, in_flight: int, server: str = "agentjobs"
+) -> dict[str, Any]:
+    """``runs`` timed runs, ``in_flight`` at a time: each phase's p50 and p95 in ms (for
+    FastAgency's server, only the phases the client sees)."""
     ws_url = f"{ws_base(url)}/fastagency/ws"
     left = iter(range(runs))
     taken: list[dict[str, Any]] = []
@@ -95,26 +107,35 @@ async def timeline(url: str, count: int, runs: int, in_flight: int) -> dict[str,
                 taken.append(await _timed_run(http, ws_url, count))
 
         await asyncio.gather(*(lane() for _ in range(in_flight)))
-        for run in taken:
-            run["marks"].update(await _job_marks(http, run["job_id"]))
+        if server == "agentjobs":
+            for run in taken:
+                run["marks"].update(await _job_marks(http, run["job_id"]))
     phases: dict[str, dict[str, float]] = {}
-    for name, start, end in (*PHASES, FIRST_FRAME):
+    chosen = (*PHASES, FIRST_FRAME) if server == "agentjobs" else ()
+    for name, start, end in (*chosen, *CLIENT_PHASES):
         spans = sorted((r["marks"][end] - r["marks"][start]) * 1000 for r in taken)
         phases[name] = {
             "p50": round(statistics.median(spans), 2),
             "p95": round(spans[min(len(spans) - 1, int(len(spans) * 0.95))], 2),
         }
-    return {"runs": len(taken), "in_flight": in_flight, "messages": count, "phases_ms": phases}
+    return {
+        "server": server,
+        "runs": len(taken),
+        "in_flight": in_flight,
+        "messages": count,
+        "phases_ms": phases,
+    }
 
 
 def timeline_table(timelines: list[dict[str, Any]]) -> str:
-    """Each phase's p50 (p95) per timeline, one column per in-flight count."""
-    heads = [f"{t['in_flight']} in flight, {t['messages']} msg (ms)" for t in timelines]
-    lines = [f"{'phase':<48}" + "".join(f"{h:>30}" for h in heads)]
-    for name, *_ in (*PHASES, FIRST_FRAME):
+    """Each phase's p50 (p95) per timeline, one column per server and in-flight count."""
+    heads = [f"{t['server'][:2]} x{t['in_flight']}, {t['messages']} msg (ms)" for t in timelines]
+    lines = [f"{'phase':<48}" + "".join(f"{h:>24}" for h in heads)]
+    for name, *_ in (*PHASES, FIRST_FRAME, *CLIENT_PHASES):
         cells = []
         for t in timelines:
-            figures = t["phases_ms"][name]
-            cells.append(f"{figures['p50']:>20.2f} ({figures['p95']:.2f})")
+            figures = t["phases_ms"].get(name)
+            cell = f"{figures['p50']:.2f} ({figures['p95']:.2f})" if figures else "-"
+            cells.append(f"{cell:>24}")
         lines.append(f"{name:<48}" + "".join(f"{c:>30}" for c in cells))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ extra keys, and the ten frame types are the only ones defined. Facts: FASTAGENCY
 from __future__ import annotations
 
 import uuid
+from hashlib import sha1
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -223,3 +224,17 @@ class DiscoveredWorkflow(_Strict):
 
     name: str
     description: str
+
+
+_FRAME_IDS = uuid.UUID("5b0e3f0c-6a86-4a59-9f4e-0c1f8c7d2a11").bytes
+"""Namespace of frame uuids: derived from the job and the event cursor, so a frame has the same
+uuid however often it is sent (a client can drop a repeat)."""
+
+
+def frame_uuid(job_id: str, cursor: str, number: int) -> str:
+    """``uuid.uuid5(_FRAME_IDS, "<job>/<cursor>/<number>").hex``, a fifth of its cost: built
+    from the SHA-1 bytes without a ``UUID`` object (one per frame sent)."""
+    digest = bytearray(sha1(_FRAME_IDS + f"{job_id}/{cursor}/{number}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()

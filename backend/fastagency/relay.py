@@ -41,6 +41,10 @@ class FastAgencySession(SocketHarness):
         """The FastAgency frames the event translates to (it tracks the question shown)."""
         return [frame.model_dump_json() for frame in self.translator.translate(event)]
 
+    async def opening(self) -> None:
+        """The run's ``workflow_started`` frame at once (``FrameTranslator.accepted``)."""
+        await self.send(self.translator.accepted().model_dump_json())
+
     async def keep_alive(self) -> None:
         """Silence past the interval (a human thinking, a slow model): show we are alive."""
         await self.send(KeepAliveFrame(workflow_uuid=self.job_id).model_dump_json())

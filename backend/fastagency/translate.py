@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha1
 from typing import Any
 
 from agentjobs.protocol import (
@@ -60,23 +58,12 @@ from backend.fastagency.frames import (
     WorkflowCompletedFrame,
     WorkflowStartedContent,
     WorkflowStartedFrame,
+    frame_uuid,
 )
 
 WORKFLOW = "Workflow"
 """The sender of frames the run itself sends (as FastAgency's own server names it)."""
 USER = "User"
-_FRAME_IDS = uuid.UUID("5b0e3f0c-6a86-4a59-9f4e-0c1f8c7d2a11").bytes
-"""Namespace of frame uuids: derived from the job and the event cursor, so a frame has the same
-uuid however often it is sent (a client can drop a repeat)."""
-
-
-def frame_uuid(job_id: str, cursor: str, number: int) -> str:
-    """``uuid.uuid5(_FRAME_IDS, "<job>/<cursor>/<number>").hex``, a fifth of its cost: built
-    from the SHA-1 bytes without a ``UUID`` object (one per frame sent)."""
-    digest = bytearray(sha1(_FRAME_IDS + f"{job_id}/{cursor}/{number}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return digest.hex()
 
 
 @dataclass(frozen=True)
@@ -252,6 +239,14 @@ class FrameTranslator:
     asked: InputRequest | None = None
     """The request whose frame was sent and which no answer has settled yet."""
     _started: bool = field(default=False, init=False)
+
+    def accepted(self) -> FastAgencyFrame:
+        """The ``workflow_started`` frame, sent once the job is accepted (recorded, queued): it
+        holds nothing a worker adds, so the client need not wait for the queue hop."""
+        self._started = True
+        frame = started_frame(self.run)
+        frame.uuid = frame_uuid(self.run.job_id, "accepted", 0)
+        return frame
 
     def translate(self, stored: StoredEvent) -> list[FastAgencyFrame]:
         """The frames for a logged event, ``workflow_started`` first and only once."""

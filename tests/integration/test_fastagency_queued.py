@@ -45,7 +45,9 @@ async def test_keep_alives_while_idle_and_a_stray_frame_is_never_kept_as_an_answ
     queued_api: str, isolated_db: str, logs_dir: Path
 ) -> None:
     async with fastagency_run(queued_api, "learning_chat", {"turns": 2}) as ws:
-        # Queued: job_queued is not a frame; keep-alives show the socket is alive meanwhile.
+        # Accepted: workflow_started at once, though no worker has the job yet; keep-alives
+        # then show the socket is alive while it waits.
+        assert (await ws.next(timeout=5))["type"] == "workflow_started"
         for _ in range(3):
             assert (await ws.next(timeout=5 * KEEP_ALIVE))["type"] == "keep_alive"
         await ws.answer("fractions")  # nothing was asked: refused, and not stored for later
@@ -58,7 +60,7 @@ async def test_keep_alives_while_idle_and_a_stray_frame_is_never_kept_as_an_answ
             with celery_worker(isolated_db, logs_dir / "fastagency-queued-worker.log", 2):
                 question = await ws.until("text_input")
                 run_types = [f["type"] for f in ws.frames[before:] if f["type"] != "keep_alive"]
-                assert run_types[0] == "workflow_started"
+                assert "workflow_started" not in run_types  # the worker's start adds none
                 # Waiting for the human: still keep-alives, and the question is still open.
                 await ws.until("keep_alive")
                 record = (await http.get(f"/jobs/{job_id}")).json()
@@ -76,6 +78,7 @@ async def test_keep_alives_while_idle_and_a_stray_frame_is_never_kept_as_an_answ
 
 async def test_a_run_cancelled_before_it_started_ends_like_fastagency_says(queued_api: str) -> None:
     async with fastagency_run(queued_api, "learning_chat") as ws:
+        assert (await ws.next(timeout=5))["type"] == "workflow_started"
         alive = await ws.next(timeout=5 * KEEP_ALIVE)
         assert alive["type"] == "keep_alive"
         async with httpx.AsyncClient(base_url=queued_api, timeout=10) as http:

@@ -26,12 +26,11 @@ from agentjobs.protocol import (
     event_json,
 )
 from backend.event_log import StoredEvent
-from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame
+from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame, frame_uuid
 from backend.fastagency.translate import (
     FrameTranslator,
     RunInfo,
     answer_value,
-    frame_uuid,
     tool_arguments,
 )
 from tests.support.fastagency_wire import CONTENT_KEYS, assert_frame_shape
