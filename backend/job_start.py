@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,6 +109,16 @@ async def check_start(services: Services, workflow: str, params: dict[str, Any])
     return info
 
 
+@dataclass(frozen=True)
+class AcceptedJob:
+    """A job recorded (``job_queued``) whose run task is still to be sent."""
+
+    job_id: str
+    workflow: str
+    info: WorkflowInfo
+    version: str | None
+
+
 async def start_job(
     services: Services,
     user: str,
@@ -116,15 +127,27 @@ async def start_job(
     webhook_url: str | None = None,
     budget: Budget | None = None,
 ) -> tuple[str, WorkflowInfo]:
-    """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry.
+    """Check, record (``job_queued``) and enqueue a job; returns its id and catalog entry
+    (``accept_job``, then ``send_job``)."""
+    job = await accept_job(services, user, workflow, params, webhook_url, budget)
+    await send_job(services, job)
+    return job.job_id, job.info
 
-    The job is pinned to the newest version live workers serve (``backend.catalog.runs_on``)
-    and sent to that version's queue.
+
+async def accept_job(
+    services: Services,
+    user: str,
+    workflow: str,
+    params: dict[str, Any],
+    webhook_url: str | None = None,
+    budget: Budget | None = None,
+) -> AcceptedJob:
+    """Check and record a job (``job_queued``): from here on it is never lost, sent or not.
+
+    The job is pinned to the newest version live workers serve (``backend.catalog.runs_on``).
 
     Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
-    ``Retry-After``) or cap of active jobs, or over the user's daily model budget. A task the
-    broker refused is sent again by the reaper (``agentjobs.scripts.resend``): the job is
-    accepted either way.
+    ``Retry-After``) or cap of active jobs, or over the user's daily model budget.
     """
     info = await check_start(services, workflow, params)
     targets = webhook_targets(services.settings, webhook_url)  # 422 when it cannot be signed
@@ -153,11 +176,18 @@ async def start_job(
             f"you have {exc.active} active jobs (queued, running or waiting for input) and the "
             f"limit is {exc.limit}: wait for one to finish or cancel one",
         ) from exc
-    try:
-        await services.queue.enqueue(job_id, workflow, version=version)
-    except ENQUEUE_ERRORS as exc:
-        log.warning("job %s: the broker refused its task (%r); the reaper resends it", job_id, exc)
-    else:
-        await services.store.sent(job_id)
     metrics.job_started(workflow)
-    return job_id, info
+    return AcceptedJob(job_id, workflow, info, version)
+
+
+async def send_job(services: Services, job: AcceptedJob) -> None:
+    """Send the accepted job's run task to its version's queue. A task the broker refused is
+    sent again by the reaper (``agentjobs.scripts.resend``): this never raises for it."""
+    try:
+        await services.queue.enqueue(job.job_id, job.workflow, version=job.version)
+    except ENQUEUE_ERRORS as exc:
+        log.warning(
+            "job %s: the broker refused its task (%r); the reaper resends it", job.job_id, exc
+        )
+    else:
+        await services.store.sent(job.job_id)

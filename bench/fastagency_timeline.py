@@ -36,7 +36,6 @@ PHASES = (
     ("relay: last event to the client", "workflow_completed", "done"),
 )
 """(name, from, to): consecutive marks, so the phases sum to the run's completion time."""
-FIRST_FRAME = ("first frame: workflow_started relayed", "workflow_started", "first_frame")
 
 
 def _ts(event: dict[str, Any]) -> float:
@@ -84,8 +83,7 @@ async def _job_marks(http: httpx.AsyncClient, job_id: str) -> dict[str, float]:
 
 
 CLIENT_PHASES = (
-    ("initiate POST", "began", "initiated"),
-    ("socket handshake", "initiated", "opened"),
+    *PHASES[:2],
     ("first frame after the socket opened", "opened", "first_frame"),
     ("first frame to the last", "first_frame", "done"),
 )
@@ -111,8 +109,7 @@ async def timeline(
             for run in taken:
                 run["marks"].update(await _job_marks(http, run["job_id"]))
     phases: dict[str, dict[str, float]] = {}
-    chosen = (*PHASES, FIRST_FRAME) if server == "agentjobs" else ()
-    for name, start, end in (*chosen, *CLIENT_PHASES):
+    for name, start, end in _phases(server):
         spans = sorted((r["marks"][end] - r["marks"][start]) * 1000 for r in taken)
         phases[name] = {
             "p50": round(statistics.median(spans), 2),
@@ -127,11 +124,17 @@ async def timeline(
     }
 
 
+def _phases(server: str) -> tuple[tuple[str, str, str], ...]:
+    if server != "agentjobs":
+        return CLIENT_PHASES
+    return PHASES + tuple(phase for phase in CLIENT_PHASES if phase not in PHASES)
+
+
 def timeline_table(timelines: list[dict[str, Any]]) -> str:
     """Each phase's p50 (p95) per timeline, one column per server and in-flight count."""
     heads = [f"{t['server'][:2]} x{t['in_flight']}, {t['messages']} msg (ms)" for t in timelines]
     lines = [f"{'phase':<48}" + "".join(f"{h:>24}" for h in heads)]
-    for name, *_ in (*PHASES, FIRST_FRAME, *CLIENT_PHASES):
+    for name, *_ in _phases("agentjobs"):
         cells = []
         for t in timelines:
             figures = t["phases_ms"].get(name)

@@ -28,7 +28,13 @@ from backend.fastagency.frames import (
 )
 from backend.fastagency.relay import FastAgencySession
 from backend.fastagency.translate import FrameTranslator, RunInfo, error_frame
-from backend.job_start import StartRefused, check_create_rate, check_start, start_job
+from backend.job_start import (
+    StartRefused,
+    accept_job,
+    check_create_rate,
+    check_start,
+    send_job,
+)
 from backend.services import Services
 from backend.socket_cap import admitted_socket
 from backend.socket_handshake import authenticate_handshake, store_trouble_denied
@@ -97,16 +103,24 @@ async def _run_socket(websocket: WebSocket, services: Services, user: str) -> No
     if init is None:
         return
     try:
-        job_id, info = await start_job(services, user, init.name, init.params)
+        job = await accept_job(services, user, init.name, init.params)
     except StartRefused as exc:
         await _refuse_start(websocket, init, f"Workflow {init.name!r} not started", exc)
         return
     except (RedisError, OSError) as exc:
         await _refuse_start(websocket, init, "Job store unavailable", exc)
         return
-    bind_job(job_id=job_id, workflow=init.name, user=user)
-    run = RunInfo(job_id=job_id, name=info.name, description=info.description, params=init.params)
-    await FastAgencySession(websocket, services, user, FrameTranslator(run)).run()
+    bind_job(job_id=job.job_id, workflow=init.name, user=user)
+    info = job.info
+    run = RunInfo(job.job_id, name=info.name, description=info.description, params=init.params)
+    # The task is sent while the socket shows the run began: the job is recorded already, and
+    # a send that fails is the reaper's to repeat, so the first frame need not wait for it.
+    sending = asyncio.create_task(send_job(services, job))
+    try:
+        await FastAgencySession(websocket, services, user, FrameTranslator(run)).run()
+    finally:
+        with contextlib.suppress(RedisError, OSError):  # not recorded as sent: resent
+            await sending
 
 
 async def _receive_init(websocket: WebSocket, services: Services) -> InitiateWorkflow | None:
