@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 
@@ -110,6 +110,14 @@ class EmitResult:
     status: str = ""
     """The job's status (``FINISHED`` and ``FENCED``)."""
 
+    @classmethod
+    def from_reply(cls, raw: list[Any]) -> EmitResult:
+        """The result of an emit script's reply: ``{outcome, cursor or status}``."""
+        outcome = Write(raw[0])
+        if outcome is Write.WRITTEN:
+            return cls(outcome, cursor=str(raw[1]))
+        return cls(outcome, status=str(raw[1]) if len(raw) > 1 else "")
+
 
 async def emit(
     redis: Redis,
@@ -157,7 +165,4 @@ async def emit(
             *field_pairs(dict(metrics)),
         ],
     )
-    outcome = Write(raw[0])
-    if outcome is Write.WRITTEN:
-        return EmitResult(outcome, cursor=str(raw[1]))
-    return EmitResult(outcome, status=str(raw[1]) if len(raw) > 1 else "")
+    return EmitResult.from_reply(raw)

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from agentjobs import keys
 from agentjobs.protocol import Event
-from agentjobs.scripts.emit import EmitResult, Write
+from agentjobs.scripts.emit import EmitResult
 from agentjobs.scripts.lua_script import Arg, LuaScript
 from agentjobs.scripts.partial import PARTIAL
 from agentjobs.scripts.prelude import PRELUDE, body
@@ -99,7 +99,4 @@ async def emit_batch(
         ],
         args=args,
     )
-    outcome = Write(raw[0])
-    if outcome is Write.WRITTEN:
-        return EmitResult(outcome, cursor=str(raw[1]))
-    return EmitResult(outcome, status=str(raw[1]) if len(raw) > 1 else "")
+    return EmitResult.from_reply(raw)
