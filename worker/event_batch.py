@@ -12,15 +12,19 @@ log in the order the workflow spoke.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from agentjobs import scripts
 from agentjobs.protocol import Event
 from agentjobs.scripts import Numbered
 from worker.job_errors import JobLost
 from worker.outages import surviving_outages
+
+log = logging.getLogger(__name__)
 
 BatchWrite = Callable[[Sequence[Numbered]], Awaitable[None]]
 """Writes one batch, in order; raises when the run may not write any more (``JobLost``)."""
@@ -61,6 +65,15 @@ class EventBatch:
             # Shielded: a run cancelled here leaves its events to be written, not half sent.
             await asyncio.shield(self._writing)
         self._raise_failure()
+
+    async def settle(self, job_id: str) -> None:
+        """Flush before the job's end. ``JobLost`` stands; events that an outage longer than
+        the writes ride out kept from Redis are logged as lost, and the end is still tried (its
+        own write waits the store out again), so the job does not stay running."""
+        try:
+            await self.flush()
+        except (RedisError, OSError) as exc:
+            log.error("job %s: events lost to a Redis outage (%r); writing its end", job_id, exc)
 
     async def _drain(self) -> None:
         while self._queued and self._failure is None:

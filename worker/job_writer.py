@@ -179,7 +179,7 @@ class JobWriter:
 
     async def _end(self, event: Event, status: JobStatus, fields: dict[str, str]) -> str:
         """Write the terminal ``event``: the job's status and ``fields``, and its metrics."""
-        await self._batch.flush()
+        await self._batch.settle(self.job_id)
         counted = end_increments(self._record, status, event.ts)
         return await self._write(event, "terminal", {"status": status.value, **fields}, counted)
 

@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from agentjobs.protocol import TextMessage
 from agentjobs.scripts import Numbered
 from worker.event_batch import MAX_QUEUED_EVENTS, EventBatch
+from worker.job_errors import JobLost
 
 
 class _HeldWrites:
@@ -67,3 +69,25 @@ async def test_a_full_queue_makes_the_run_wait_for_its_write() -> None:
     await adding
     await batch.flush()
     assert sum(len(b) for b in writes.batches) == MAX_QUEUED_EVENTS + 1
+
+
+async def test_settling_logs_events_an_outage_kept_and_lets_the_end_be_written(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    writes = _HeldWrites()
+    writes.fail_with = RedisConnectionError("Redis stayed away past the outage limit")
+    batch = EventBatch(writes.write)
+    await batch.add(_said(0), 0)
+    writes.release.set()
+    await batch.settle("job-1")  # returns: the job's end is written next
+    assert "job job-1: events lost to a Redis outage" in caplog.text
+
+
+async def test_settling_keeps_a_lost_job_lost() -> None:
+    writes = _HeldWrites()
+    writes.fail_with = JobLost("job-1", "cancelled", "finished")
+    batch = EventBatch(writes.write)
+    await batch.add(_said(0), 0)
+    writes.release.set()
+    with pytest.raises(JobLost):
+        await batch.settle("job-1")
