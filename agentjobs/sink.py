@@ -16,7 +16,8 @@ class EventSink(Protocol):
     """Where a ``JobUI`` sends events and gets answers (Redis in a worker, memory in tests)."""
 
     async def emit(self, event: Event, kind: EmitKind = "plain") -> str:
-        """Append ``event`` to the job's log and publish it; returns its cursor."""
+        """Append ``event`` to the job's log and publish it; returns its cursor, or "" when
+        the sink writes it behind the run (a worker's plain events, ``worker.event_batch``)."""
         ...
 
     async def wait_reply(self, request_id: str, timeout: float | None) -> AnswerValue:

@@ -39,6 +39,14 @@ async def _queued_job(redis: Redis, isolated_db: str) -> str:
     return job_id
 
 
+async def _started(redis: Redis, isolated_db: str) -> tuple[str, JobWriter]:
+    """A queued job, taken by a writer of its own."""
+    job_id = await _queued_job(redis, isolated_db)
+    writer = _writer(redis, isolated_db, job_id)
+    await writer.start("chatty", "w1")
+    return job_id, writer
+
+
 async def test_a_start_sent_twice_keeps_the_job(redis: Redis, isolated_db: str) -> None:
     job_id = await _queued_job(redis, isolated_db)
     writer = _writer(redis, isolated_db, job_id)
@@ -51,9 +59,7 @@ async def test_a_start_sent_twice_keeps_the_job(redis: Redis, isolated_db: str) 
 
 
 async def test_a_final_write_sent_twice_succeeds_once(redis: Redis, isolated_db: str) -> None:
-    job_id = await _queued_job(redis, isolated_db)
-    writer = _writer(redis, isolated_db, job_id)
-    await writer.start("chatty", "w1")
+    job_id, writer = await _started(redis, isolated_db)
     cursor = await writer.complete(3)
     assert await writer.complete(3) == cursor
     store = JobStore(redis, RedisSettings(redis_url=isolated_db))
@@ -66,9 +72,7 @@ async def test_a_final_write_sent_twice_succeeds_once(redis: Redis, isolated_db:
 async def test_back_to_back_messages_are_logged_in_order_before_the_end(
     redis: Redis, isolated_db: str
 ) -> None:
-    job_id = await _queued_job(redis, isolated_db)
-    writer = _writer(redis, isolated_db, job_id)
-    await writer.start("chatty", "w1")
+    job_id, writer = await _started(redis, isolated_db)
     for n in range(30):
         assert await writer.emit(TextMessage(job_id=job_id, sender="bot", content=str(n))) == ""
     await writer.complete(None)
@@ -81,9 +85,7 @@ async def test_back_to_back_messages_are_logged_in_order_before_the_end(
 async def test_a_run_that_lost_its_job_stops_at_its_next_emit(
     redis: Redis, isolated_db: str
 ) -> None:
-    job_id = await _queued_job(redis, isolated_db)
-    writer = _writer(redis, isolated_db, job_id)
-    await writer.start("chatty", "w1")
+    job_id, writer = await _started(redis, isolated_db)
     await redis.hdel(keys.job(job_id), "token")  # taken over while the run went on
     await writer.emit(TextMessage(job_id=job_id, sender="bot", content="queued"))
     with pytest.raises(JobLost):
