@@ -111,12 +111,14 @@ async def check_start(services: Services, workflow: str, params: dict[str, Any])
 
 @dataclass(frozen=True)
 class AcceptedJob:
-    """A job recorded (``job_queued``) whose run task is still to be sent."""
+    """A job recorded (``job_queued``), its run task queued with it or still to be sent."""
 
     job_id: str
     workflow: str
     info: WorkflowInfo
     version: str | None
+    queued: bool
+    """The create script queued the run task with the record: there is nothing to send."""
 
 
 async def start_job(
@@ -158,6 +160,7 @@ async def accept_job(
     # The newest version live workers serve; with none live, the job stays unpinned on the
     # workflow's queue and the first worker to take it pins it to its version.
     version = catalog.runs_on(info)
+    task = await services.queue.new_job_task(job_id, workflow, version)
     try:
         await services.store.create(
             job_id,
@@ -169,6 +172,7 @@ async def accept_job(
             version=version,
             webhooks=targets,
             budget=budget,
+            task=task,
         )
     except TooManyActiveJobs as exc:
         raise StartRefused(
@@ -177,12 +181,15 @@ async def accept_job(
             f"limit is {exc.limit}: wait for one to finish or cancel one",
         ) from exc
     metrics.job_started(workflow)
-    return AcceptedJob(job_id, workflow, info, version)
+    return AcceptedJob(job_id, workflow, info, version, queued=task is not None)
 
 
 async def send_job(services: Services, job: AcceptedJob) -> None:
-    """Send the accepted job's run task to its version's queue. A task the broker refused is
-    sent again by the reaper (``agentjobs.scripts.resend``): this never raises for it."""
+    """Send the accepted job's run task to its version's queue, unless it was queued with the
+    job. A task the broker refused is sent again by the reaper (``agentjobs.scripts.resend``):
+    this never raises for it."""
+    if job.queued:
+        return
     try:
         await services.queue.enqueue(job.job_id, job.workflow, version=job.version)
     except ENQUEUE_ERRORS as exc:

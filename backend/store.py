@@ -31,6 +31,7 @@ from agentjobs.protocol import (
 from agentjobs.protocol.bodies import Budget
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
+from agentjobs.scripts.create import QueuedTask
 from agentjobs.settings import RedisSettings
 from agentjobs.tracing import trace_fields
 from backend import catalog, event_log, job_listing
@@ -81,14 +82,16 @@ class JobStore:
         waiting_for_worker: bool = False,
         version: str | None = None,
         budget: Budget | None = None,
+        task: QueuedTask | None = None,
     ) -> str:
         """Write the record and the ``job_queued`` event; returns the event's cursor.
 
         Raises ``TooManyActiveJobs`` when ``user`` already has ``max_active`` (> 0) active jobs;
         the count and the write are one atomic step. ``waiting_for_worker``: no live worker
         serves ``workflow``; the record and a ``progress`` event say so. ``version``: pin the job
-        to it (counted as unfinished there). ``budget``: the job's own limits on model use. Call
-        ``sent`` once the broker took the job's task, or the reaper sends it again.
+        to it (counted as unfinished there). ``budget``: the job's own limits on model use.
+        ``task``: the job's run task, queued in the same step; without one, call ``sent`` once
+        the broker took the job's task, or the reaper sends it again.
         """
         now = utcnow()
         event = JobQueued(job_id=job_id, workflow=workflow, params=params, ts=now)
@@ -127,6 +130,7 @@ class JobStore:
             retention_seconds=self.settings.retention_seconds,
             send_check_ms=self._requeue_check_ms,
             waiting=waiting,
+            task=task,
         )
         if result.outcome is scripts.Creation.TOO_MANY:
             raise TooManyActiveJobs(result.active, max_active)

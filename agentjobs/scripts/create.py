@@ -1,14 +1,17 @@
 """The create script: a new job's record and its ``job_queued`` event, under the user's limit.
 
-The job also goes into the sending index (``keys.SENDING``) until the API confirms the broker
-took its task: a job whose task never reached the broker is sent again by the reaper.
+Where the broker is the job store's Redis, the script also queues the job's run task (the
+commands kombu would send for it, ``QueuedTask``): the job is recorded and queued in one step.
+Otherwise the job goes into the sending index (``keys.SENDING``) until the API confirms the
+broker took its task: a job whose task never reached the broker is sent again by the reaper.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -22,10 +25,11 @@ CREATE = LuaScript(
     "create",
     PRELUDE
     + """
--- KEYS: job, events, live, user_jobs, user_active, sending
+-- KEYS: job, events, live, user_jobs, user_active, sending[, the run task's queue list]
 -- ARGV: body, maxlen, score, job_id, n, field/value pairs...,
 --       max_active (0: no limit), job key prefix, job key suffix, retention,
---       send check ms, waiting event body ('' when a worker serves the workflow)
+--       send check ms, waiting event body ('' when a worker serves the workflow),
+--       the run task's message ('': the API sends it), then channel/message pairs to publish
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 local q = 6 + 2 * tonumber(ARGV[5])
 -- The user's active set only names candidates; each job's own status decides, so a job that
@@ -44,8 +48,13 @@ local id = append(KEYS[2], KEYS[3], KEYS[1], 'job_queued', ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 redis.call('SADD', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[5], ARGV[q + 3])
-redis.call('ZADD', KEYS[6], lease_deadline(ARGV[q + 4]), ARGV[4])
 if ARGV[q + 5] ~= '' then append(KEYS[2], KEYS[3], KEYS[1], 'progress', ARGV[q + 5], ARGV[2]) end
+if ARGV[q + 6] == '' then
+  redis.call('ZADD', KEYS[6], lease_deadline(ARGV[q + 4]), ARGV[4])
+else
+  redis.call('LPUSH', KEYS[7], ARGV[q + 6])
+  for i = q + 7, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+end
 return {'ok', id}
 """,
 )
@@ -59,6 +68,28 @@ class Creation(StrEnum):
     """A job with this id is already stored; nothing was written."""
     TOO_MANY = "too_many"
     """The user already has ``max_active`` active jobs; nothing was written."""
+
+
+@dataclass(frozen=True)
+class QueuedTask:
+    """A run task as the Redis commands its broker would get: the message pushed on its queue's
+    list, and messages published (Celery's task-sent event, for Flower)."""
+
+    queue_list: str
+    message: str
+    published: tuple[tuple[str, str], ...] = ()
+    """(channel, message) pairs."""
+
+    @classmethod
+    def of(cls, commands: Sequence[tuple[str, tuple[Any, ...]]]) -> QueuedTask:
+        """From kombu's commands for one task (``agentjobs.kombu_redis``): one ``lpush``, any
+        ``publish``; raises ``ValueError`` for anything else (this script runs no other)."""
+        pushed = [args for name, args in commands if name == "lpush"]
+        published = tuple((str(a[0]), str(a[1])) for name, a in commands if name == "publish")
+        if len(pushed) != 1 or len(pushed) + len(published) != len(commands):
+            raise ValueError(f"not one queued task: {[name for name, _ in commands]}")
+        (queue_list, message), *_ = pushed
+        return cls(str(queue_list), str(message), published)
 
 
 @dataclass(frozen=True)
@@ -84,14 +115,16 @@ async def create(
     retention_seconds: int,
     send_check_ms: int = 60_000,
     waiting: Progress | None = None,
+    task: QueuedTask | None = None,
 ) -> CreateResult:
     """Store the record ``fields`` and append ``event``, unless the job exists or ``user``
     already has ``max_active`` (> 0) active jobs; the count and the write are one atomic step.
 
     The job is indexed under ``user`` by the event's time; ``user``'s active set expires after
-    ``retention_seconds`` of no new jobs. The job is in ``keys.SENDING`` for ``send_check_ms``
-    (the API removes it once the broker took the task). ``waiting``: the event saying no live
-    worker serves the workflow, logged right after ``job_queued``.
+    ``retention_seconds`` of no new jobs. ``task``: the run task, queued with the job; without
+    it the job is in ``keys.SENDING`` for ``send_check_ms`` (the API removes it once the broker
+    took the task). ``waiting``: the event saying no live worker serves the workflow, logged
+    right after ``job_queued``.
     """
     raw = await CREATE.run(
         redis,
@@ -102,6 +135,7 @@ async def create(
             keys.user_jobs(user),
             keys.user_active(user),
             keys.SENDING,
+            *([task.queue_list] if task else []),
         ],
         args=[
             body(event),
@@ -114,6 +148,8 @@ async def create(
             retention_seconds,
             send_check_ms,
             body(waiting) if waiting else "",
+            task.message if task else "",
+            *(part for pair in (task.published if task else ()) for part in pair),
         ],
     )
     outcome = Creation(raw[0])

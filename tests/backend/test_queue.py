@@ -37,3 +37,22 @@ async def test_enqueue_sends_the_run_task_to_its_workflow_queue_and_subscribes_t
     # A result backend would have subscribed the API to each task's result channel for good.
     channels = [f"celery-task-meta-{job_id}" for job_id in job_ids]
     assert all(count == 0 for _, count in client.pubsub_numsub(*channels))
+
+
+async def test_a_new_jobs_task_is_captured_for_the_create_script_only_on_the_store_redis(
+    isolated_db: str,
+) -> None:
+    client = redis.Redis.from_url(isolated_db, decode_responses=True)
+    queue = JobQueue(RedisSettings(redis_url=isolated_db))
+    elsewhere = JobQueue(RedisSettings(redis_url=isolated_db, broker_url="amqp://broker//"))
+    try:
+        tasks = [await queue.new_job_task(f"job{n}", "chatty", "v2") for n in range(2)]
+        assert await elsewhere.new_job_task("job9", "chatty") is None
+    finally:
+        queue.close()
+        elsewhere.close()
+    new_jobs = queue_lists(keys.workflow_queue("chatty", "v2"))[1]
+    assert [task.queue_list if task else None for task in tasks] == [new_jobs, new_jobs]
+    assert [json.loads(task.message)["headers"]["id"] for task in tasks if task] == ["job0", "job1"]
+    # Nothing was sent: the create script queues it with the job's record.
+    assert client.llen(new_jobs) == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from redis.asyncio import Redis
 
 from agentjobs import keys, scripts
 from agentjobs.protocol import JobQueued, WorkflowCancelled
+from agentjobs.scripts.create import QueuedTask
 from tests.agentjobs.scripts.jobs import (
     MAXLEN,
     RETENTION,
@@ -20,7 +22,9 @@ from tests.agentjobs.scripts.jobs import (
 )
 
 
-async def _create(redis: Redis, job_id: str, user: str, max_active: int) -> scripts.CreateResult:
+async def _create(
+    redis: Redis, job_id: str, user: str, max_active: int, task: QueuedTask | None = None
+) -> scripts.CreateResult:
     event = JobQueued(job_id=job_id, workflow=WORKFLOW)
     return await scripts.create(
         redis,
@@ -31,6 +35,7 @@ async def _create(redis: Redis, job_id: str, user: str, max_active: int) -> scri
         max_active=max_active,
         maxlen=MAXLEN,
         retention_seconds=RETENTION,
+        task=task,
     )
 
 
@@ -98,3 +103,33 @@ async def test_no_limit_when_max_active_is_zero(redis: Redis) -> None:
     for _ in range(3):
         await queued(redis, max_active=0)
     assert await redis.scard(keys.user_active("ann")) == 3
+
+
+async def test_a_task_given_is_queued_with_the_job_and_needs_no_resend(redis: Redis) -> None:
+    job_id = uuid.uuid4().hex
+    task = QueuedTask("test.queue", f'{{"id": "{job_id}"}}', (("test.sent", "sent"),))
+    pubsub = redis.pubsub()
+    await pubsub.subscribe("test.sent")
+    await pubsub.get_message(timeout=1)  # the subscribe confirmation
+    assert (await _create(redis, job_id, "ann", 0, task)).outcome is scripts.Creation.CREATED
+    assert await redis.lrange("test.queue", 0, -1) == [task.message]
+    assert await redis.zscore(keys.SENDING, job_id) is None
+    published = await pubsub.get_message(timeout=1)
+    assert published is not None and published["data"] == "sent"
+    # A refused create queues nothing.
+    assert (await _create(redis, job_id, "ann", 0, task)).outcome is scripts.Creation.EXISTS
+    assert await redis.llen("test.queue") == 1
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    # Without a task the job waits in the sending index for the API's send.
+    other = uuid.uuid4().hex
+    await _create(redis, other, "ann", 0)
+    assert await redis.zscore(keys.SENDING, other) is not None
+
+
+def test_a_queued_task_is_one_push_and_any_publishes() -> None:
+    pushed = ("lpush", ("q", "m"))
+    sent = ("publish", ("c", "e"))
+    assert QueuedTask.of([pushed, sent]) == QueuedTask("q", "m", (("c", "e"),))
+    for commands in ([sent], [pushed, pushed], [pushed, ("pexpire", ("q", 5))]):
+        with pytest.raises(ValueError, match="not one queued task"):
+            QueuedTask.of(commands)
