@@ -7,6 +7,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from celery import Task
+from celery.app.task import Context
 from celery.exceptions import CeleryError, Ignore
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -52,20 +53,29 @@ def _of_workflow(queue: str | None, workflow: str) -> bool:
     return queue is not None and (queue == own or queue.startswith(keys.version_field(own, "")))
 
 
+def _mirror(task: Task, request: Context, job_id: str, state: str, meta: dict[str, Any]) -> None:
+    """Write one state of the job to Celery's result backend, on a writer thread.
+
+    Celery's state is a mirror for Flower; the job record is the truth. Its backend client does
+    not ride out a Redis restart the way the job store does, so a failed mirror write must not
+    fail the job (it did, mid-question, in a restart test): it is logged. ``request`` is the
+    run's own: the writer thread has none, and ``update_state`` there wrote an empty one (the
+    extended result lost its task name, args, worker and queue until the run's end).
+    """
+    try:
+        task.backend.store_result(job_id, meta, state, request=request)
+    except MIRROR_ERRORS as exc:
+        log.warning("job %s: could not mirror state %s to Celery: %r", job_id, state, exc)
+
+
 @app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=not settings.task_states)  # type: ignore[untyped-decorator]
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
+    request = self.request
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
-        # Celery's state is a mirror for Flower; the job record is the truth. Its backend
-        # client does not ride out a Redis restart the way the job store does, so a failed
-        # mirror write must not fail the job (it did, mid-question, in a restart test).
-        if not settings.task_states:
-            return
-        try:
-            await state_writer().write(partial(self.update_state, job_id, state, meta))
-        except MIRROR_ERRORS as exc:
-            log.warning("job %s: could not mirror state %s to Celery: %r", job_id, state, exc)
+        if settings.task_states:
+            await state_writer().write(partial(_mirror, self, request, job_id, state, meta))
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is

@@ -6,6 +6,8 @@ import json
 
 import httpx
 
+from agentjobs.keys import RUN_WORKFLOW_TASK, workflow_queue
+from agentjobs.versions import DEFAULT_VERSION
 from tests.support.client import job_socket, start_job
 from tests.support.stack import RedisServer, wait_until
 
@@ -31,6 +33,9 @@ async def test_a_password_answer_reaches_the_workflow_but_never_the_log(
         )
         state = _celery_state(redis_srv, job_id)
         assert state["result"]["request_id"] == request["request_id"]  # type: ignore[index]
+        # The extended result names the run, as Celery's own writes do.
+        assert (state["name"], state["args"]) == (RUN_WORKFLOW_TASK, [job_id, "secret_echo"])
+        assert state["worker"] and state["queue"] == workflow_queue("secret_echo", DEFAULT_VERSION)
 
         await ws.send({"type": "input", "request_id": request["request_id"], "value": "hunter2"})
         received = await ws.until("input_received")
