@@ -113,11 +113,15 @@ async def _run_socket(websocket: WebSocket, services: Services, user: str) -> No
     bind_job(job_id=job.job_id, workflow=init.name, user=user)
     info = job.info
     run = RunInfo(job.job_id, name=info.name, description=info.description, params=init.params)
-    # The task is sent while the socket shows the run began: the job is recorded already, and
-    # a send that fails is the reaper's to repeat, so the first frame need not wait for it.
+    session = FastAgencySession(websocket, services, user, FrameTranslator(run))
+    if job.queued:  # with its record, by the create script
+        await session.run()
+        return
+    # Else the task is sent while the socket shows the run began: the job is recorded already,
+    # and a send that fails is the reaper's to repeat, so the first frame need not wait for it.
     sending = asyncio.create_task(send_job(services, job))
     try:
-        await FastAgencySession(websocket, services, user, FrameTranslator(run)).run()
+        await session.run()
     finally:
         with contextlib.suppress(RedisError, OSError):  # not recorded as sent: resent
             await sending
