@@ -143,19 +143,21 @@ async def accept_job(
     params: dict[str, Any],
     webhook_url: str | None = None,
     budget: Budget | None = None,
+    job_id: str | None = None,
 ) -> AcceptedJob:
     """Check and record a job (``job_queued``): from here on it is never lost, sent or not.
 
     The job is pinned to the newest version live workers serve (``backend.catalog.runs_on``).
 
     Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
-    ``Retry-After``) or cap of active jobs, or over the user's daily model budget.
+    ``Retry-After``) or cap of active jobs, or over the user's daily model budget. ``job_id``:
+    the new job's id when the caller drew it (a new one otherwise).
     """
     info = await check_start(services, workflow, params)
     targets = webhook_targets(services.settings, webhook_url)  # 422 when it cannot be signed
     await check_daily_budget(services, user)
     await check_create_rate(services, user, take=True)
-    job_id = uuid.uuid4().hex
+    job_id = job_id or uuid.uuid4().hex
     limit = services.settings.max_active_jobs_per_user
     # The newest version live workers serve; with none live, the job stays unpinned on the
     # workflow's queue and the first worker to take it pins it to its version.

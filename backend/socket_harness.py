@@ -101,21 +101,26 @@ class SocketHarness(ABC):
         """Show an idle client the socket is alive (only with ``keep_alive_seconds``)."""
         raise NotImplementedError("a socket with keep_alive_seconds sends its own keep-alive")
 
-    async def run(self, after: str = START) -> None:
-        """Serve the socket until the job ends (close 1000) or the client leaves."""
+    async def run(self, after: str = START, born_watched: Subscription | None = None) -> None:
+        """Serve the socket until the job ends (close 1000) or the client leaves.
+
+        ``born_watched``: a subscription to the job made before the job was created, so every
+        event of it comes live and there is no log to replay first (one read and a page of
+        parsing fewer; the page could only repeat what comes live).
+        """
         try:
-            await self._serve(after)
+            await self._serve(after, born_watched)
         finally:
             # After the close: what the socket held (a page of events, send buffers) is free.
             release_freed_memory_soon()
 
-    async def _serve(self, after: str) -> None:
+    async def _serve(self, after: str, born_watched: Subscription | None) -> None:
         with (
             job_context(job_id=self.job_id, user=self.user),
             metrics.WEBSOCKETS_OPEN.track_inprogress(),
         ):
             self._last = after
-            pump = asyncio.create_task(self._pump())
+            pump = asyncio.create_task(self._pump(born_watched))
             reader = asyncio.create_task(self._read_frames())
             try:
                 done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
@@ -150,10 +155,15 @@ class SocketHarness(ABC):
         """Frames the socket sends before the job's own (none by default)."""
         return None
 
-    async def _pump(self) -> None:
+    async def _pump(self, born_watched: Subscription | None) -> None:
         await self.opening()
-        async with self.services.relay.subscribe(self.job_id) as sub:
-            if await self._catch_up():
+        subscribed = (
+            contextlib.nullcontext(born_watched)
+            if born_watched is not None
+            else self.services.relay.subscribe(self.job_id)
+        )
+        async with subscribed as sub:
+            if born_watched is None and await self._catch_up():
                 return
             while True:
                 event = await self._next_live(sub)

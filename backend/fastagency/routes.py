@@ -35,6 +35,7 @@ from backend.job_start import (
     check_start,
     send_job,
 )
+from backend.relay import Subscription
 from backend.services import Services
 from backend.socket_cap import admitted_socket
 from backend.socket_handshake import authenticate_handshake, store_trouble_denied
@@ -99,11 +100,29 @@ async def fastagency_socket(websocket: WebSocket) -> None:
 async def _run_socket(websocket: WebSocket, services: Services, user: str) -> None:
     """Accept, start the job the first frame names, and relay it."""
     await websocket.accept()
+    # The job's id is drawn now and its events subscribed to while the first frame comes, so
+    # the relay has every event live and never replays the log (SocketHarness.run).
+    job_id = uuid.uuid4().hex
+    async with contextlib.AsyncExitStack() as watching:
+        try:
+            watched = await watching.enter_async_context(services.relay.subscribe(job_id))
+        except (RedisError, OSError, TimeoutError):
+            watched = None  # the start says the store's trouble; the session subscribes after
+        await _start_and_relay(websocket, services, user, job_id, watched)
+
+
+async def _start_and_relay(
+    websocket: WebSocket,
+    services: Services,
+    user: str,
+    job_id: str,
+    watched: Subscription | None,
+) -> None:
     init = await _receive_init(websocket, services)
     if init is None:
         return
     try:
-        job = await accept_job(services, user, init.name, init.params)
+        job = await accept_job(services, user, init.name, init.params, job_id=job_id)
     except StartRefused as exc:
         await _refuse_start(websocket, init, f"Workflow {init.name!r} not started", exc)
         return
@@ -115,13 +134,13 @@ async def _run_socket(websocket: WebSocket, services: Services, user: str) -> No
     run = RunInfo(job.job_id, name=info.name, description=info.description, params=init.params)
     session = FastAgencySession(websocket, services, user, FrameTranslator(run))
     if job.queued:  # with its record, by the create script
-        await session.run()
+        await session.run(born_watched=watched)
         return
     # Else the task is sent while the socket shows the run began: the job is recorded already,
     # and a send that fails is the reaper's to repeat, so the first frame need not wait for it.
     sending = asyncio.create_task(send_job(services, job))
     try:
-        await session.run()
+        await session.run(born_watched=watched)
     finally:
         with contextlib.suppress(RedisError, OSError):  # not recorded as sent: resent
             await sending
