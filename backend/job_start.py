@@ -144,6 +144,7 @@ async def accept_job(
     webhook_url: str | None = None,
     budget: Budget | None = None,
     job_id: str | None = None,
+    with_task: bool = True,
 ) -> AcceptedJob:
     """Check and record a job (``job_queued``): from here on it is never lost, sent or not.
 
@@ -151,7 +152,8 @@ async def accept_job(
 
     Raises ``StartRefused``: the ``check_start`` codes, 429 past the per-user create rate (with
     ``Retry-After``) or cap of active jobs, or over the user's daily model budget. ``job_id``:
-    the new job's id when the caller drew it (a new one otherwise).
+    the new job's id when the caller drew it (a new one otherwise). ``with_task``: queue the
+    run task with the record where the broker allows (else ``send_job`` does, after).
     """
     info = await check_start(services, workflow, params)
     targets = webhook_targets(services.settings, webhook_url)  # 422 when it cannot be signed
@@ -162,7 +164,7 @@ async def accept_job(
     # The newest version live workers serve; with none live, the job stays unpinned on the
     # workflow's queue and the first worker to take it pins it to its version.
     version = catalog.runs_on(info)
-    task = await services.queue.new_job_task(job_id, workflow, version)
+    task = await services.queue.new_job_task(job_id, workflow, version) if with_task else None
     try:
         await services.store.create(
             job_id,
@@ -188,11 +190,16 @@ async def accept_job(
 
 async def send_job(services: Services, job: AcceptedJob) -> None:
     """Send the accepted job's run task to its version's queue, unless it was queued with the
-    job. A task the broker refused is sent again by the reaper (``agentjobs.scripts.resend``):
-    this never raises for it."""
+    job: queued by a script where the broker is the job store's Redis, else sent by Celery.
+    A task not queued is sent again by the reaper (``agentjobs.scripts.resend``): this never
+    raises for it."""
     if job.queued:
         return
     try:
+        task = await services.queue.new_job_task(job.job_id, job.workflow, job.version)
+        if task is not None:
+            await services.store.queue_task(job.job_id, task)
+            return
         await services.queue.enqueue(job.job_id, job.workflow, version=job.version)
     except ENQUEUE_ERRORS as exc:
         log.warning(

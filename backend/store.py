@@ -31,7 +31,7 @@ from agentjobs.protocol import (
 from agentjobs.protocol.bodies import Budget
 from agentjobs.records import record_from_hash
 from agentjobs.scripts import resend
-from agentjobs.scripts.create import QueuedTask
+from agentjobs.scripts.create import QueuedTask, queue_task
 from agentjobs.settings import RedisSettings
 from agentjobs.tracing import trace_fields
 from backend import catalog, event_log, job_listing
@@ -137,6 +137,10 @@ class JobStore:
         if result.outcome is not scripts.Creation.CREATED:
             raise RuntimeError(f"job {job_id} already exists")
         return result.cursor
+
+    async def queue_task(self, job_id: str, task: QueuedTask) -> None:
+        """Queue the run task of a job created without one (``sent`` included)."""
+        await queue_task(self.redis, job_id, task)
 
     async def sent(self, job_id: str) -> None:
         """The broker took the new job's task: it no longer needs the reaper's re-send."""

@@ -10,7 +10,7 @@ reaper ``reap`` and ``expire_input``.
 
 from agentjobs.scripts.answer import AnswerResult, Delivery, answer
 from agentjobs.scripts.cancel import Cancellation, CancelResult, cancel
-from agentjobs.scripts.create import CreateResult, Creation, create
+from agentjobs.scripts.create import CreateResult, Creation, create, queue_task
 from agentjobs.scripts.delete import DeleteResult, Deletion, delete
 from agentjobs.scripts.emit import EmitResult, Write, WriteKind, emit
 from agentjobs.scripts.emit_batch import Numbered, emit_batch
@@ -49,6 +49,7 @@ __all__ = [
     "emit",
     "emit_batch",
     "expire_input",
+    "queue_task",
     "reap",
     "renew_lease",
     "start",

@@ -1,9 +1,10 @@
 """The create script: a new job's record and its ``job_queued`` event, under the user's limit.
 
-Where the broker is the job store's Redis, the script also queues the job's run task (the
+Where the broker is the job store's Redis, the script can also queue the job's run task (the
 commands kombu would send for it, ``QueuedTask``): the job is recorded and queued in one step.
-Otherwise the job goes into the sending index (``keys.SENDING``) until the API confirms the
-broker took its task: a job whose task never reached the broker is sent again by the reaper.
+Otherwise the job goes into the sending index (``keys.SENDING``) until its task is queued
+(``queue_task``) or the API confirms the broker took it: a job whose task never reached the
+broker is sent again by the reaper.
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ else
   for i = q + 7, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 end
 return {'ok', id}
+""",
+)
+
+
+QUEUE_TASK = LuaScript(
+    "queue_task",
+    """
+-- KEYS: the run task's queue list, sending; ARGV: job id, message, channel/message pairs...
+-- A created job's run task, queued after its record: it leaves the reaper's sending index.
+redis.call('LPUSH', KEYS[1], ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
 """,
 )
 
@@ -158,3 +172,13 @@ async def create(
     if outcome is Creation.TOO_MANY:
         return CreateResult(outcome, active=int(raw[1]))
     return CreateResult(outcome)
+
+
+async def queue_task(redis: Redis, job_id: str, task: QueuedTask) -> None:
+    """Queue the run task of a job created without one, and take it out of ``keys.SENDING``
+    (what ``sent`` does after a broker's send), in one step."""
+    await QUEUE_TASK.run(
+        redis,
+        keys=[task.queue_list, keys.SENDING],
+        args=[job_id, task.message, *(part for pair in task.published for part in pair)],
+    )

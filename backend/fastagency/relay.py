@@ -9,14 +9,20 @@ subscription and two idle tasks here, never a thread.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
+from agentjobs.protocol import START
 from backend.answers import AnswerRejected, submit_answer
 from backend.event_log import StoredEvent
 from backend.fastagency.frames import KeepAliveFrame
 from backend.fastagency.translate import FrameTranslator, answer_value, error_frame
+from backend.job_start import AcceptedJob, send_job
+from backend.relay import Subscription
 from backend.services import Services
 from backend.socket_harness import CloseReasons, SocketHarness
 
@@ -31,19 +37,41 @@ class FastAgencySession(SocketHarness):
     )
 
     def __init__(
-        self, websocket: WebSocket, services: Services, user: str, translator: FrameTranslator
+        self,
+        websocket: WebSocket,
+        services: Services,
+        user: str,
+        translator: FrameTranslator,
+        job: AcceptedJob,
     ) -> None:
         super().__init__(websocket, services, user, translator.run.job_id)
         self.translator = translator
         self.keep_alive_seconds = services.settings.fastagency_keep_alive_seconds
+        self._job = job
+        self._sending: asyncio.Task[None] | None = None
+
+    async def run(self, after: str = START, born_watched: Subscription | None = None) -> None:
+        """Relay the job (``SocketHarness.run``); its run task is sent by the end for sure."""
+        try:
+            await super().run(after, born_watched)
+        finally:
+            if self._sending is None:  # the socket ended before its first frame
+                self._sending = asyncio.create_task(send_job(self.services, self._job))
+            with contextlib.suppress(RedisError, OSError):  # not queued: the reaper resends
+                await self._sending
 
     def encode(self, event: StoredEvent) -> Iterable[str]:
         """The FastAgency frames the event translates to (it tracks the question shown)."""
         return [frame.model_dump_json() for frame in self.translator.translate(event)]
 
     async def opening(self) -> None:
-        """The run's ``workflow_started`` frame at once (``FrameTranslator.accepted``)."""
-        await self.send(self.translator.accepted().model_dump_json())
+        """The run's ``workflow_started`` frame at once (``FrameTranslator.accepted``), then
+        the run task's send: the job is recorded already, so the frame need not wait for the
+        task's message to be built, and a send that fails is the reaper's to repeat."""
+        try:
+            await self.send(self.translator.accepted().model_dump_json())
+        finally:
+            self._sending = asyncio.create_task(send_job(self.services, self._job))
 
     async def keep_alive(self) -> None:
         """Silence past the interval (a human thinking, a slow model): show we are alive."""

@@ -133,3 +133,13 @@ def test_a_queued_task_is_one_push_and_any_publishes() -> None:
     for commands in ([sent], [pushed, pushed], [pushed, ("pexpire", ("q", 5))]):
         with pytest.raises(ValueError, match="not one queued task"):
             QueuedTask.of(commands)
+
+
+async def test_a_task_queued_after_the_record_leaves_the_sending_index(redis: Redis) -> None:
+    job_id = uuid.uuid4().hex
+    await _create(redis, job_id, "ann", 0)
+    assert await redis.zscore(keys.SENDING, job_id) is not None
+    task = QueuedTask("test.later", "message", (("test.sent", "sent"),))
+    await scripts.queue_task(redis, job_id, task)
+    assert await redis.lrange("test.later", 0, -1) == ["message"]
+    assert await redis.zscore(keys.SENDING, job_id) is None
