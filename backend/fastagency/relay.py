@@ -9,7 +9,6 @@ subscription and two idle tasks here, never a thread.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterable
 
@@ -48,17 +47,15 @@ class FastAgencySession(SocketHarness):
         self.translator = translator
         self.keep_alive_seconds = services.settings.fastagency_keep_alive_seconds
         self._job = job
-        self._sending: asyncio.Task[None] | None = None
+        self._task_sent = False
 
     async def run(self, after: str = START, born_watched: Subscription | None = None) -> None:
         """Relay the job (``SocketHarness.run``); its run task is sent by the end for sure."""
         try:
             await super().run(after, born_watched)
         finally:
-            if self._sending is None:  # the socket ended before its first frame
-                self._sending = asyncio.create_task(send_job(self.services, self._job))
             with contextlib.suppress(RedisError, OSError):  # not queued: the reaper resends
-                await self._sending
+                await self._send_task()  # the socket ended before its first frame
 
     def encode(self, event: StoredEvent) -> Iterable[str]:
         """The FastAgency frames the event translates to (it tracks the question shown)."""
@@ -71,7 +68,13 @@ class FastAgencySession(SocketHarness):
         try:
             await self.send(self.translator.accepted().model_dump_json())
         finally:
-            self._sending = asyncio.create_task(send_job(self.services, self._job))
+            await self._send_task()
+
+    async def _send_task(self) -> None:
+        # Before the relay starts: the job's events wait in its subscription meanwhile.
+        if not self._task_sent:
+            self._task_sent = True
+            await send_job(self.services, self._job)
 
     async def keep_alive(self) -> None:
         """Silence past the interval (a human thinking, a slow model): show we are alive."""
