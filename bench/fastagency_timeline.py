@@ -29,7 +29,7 @@ PHASES = (
     ("initiate POST", "began", "initiated"),
     ("socket handshake", "initiated", "opened"),
     ("API: first frame read, checks, create script", "opened", "job_queued"),
-    ("queue hop: send_task, broker, Celery, thread", "job_queued", "workflow_started"),
+    ("queue hop: the task queued, Celery, pool thread", "job_queued", "workflow_started"),
     ("worker: start script, run set-up", "workflow_started", "first_message"),
     ("workflow: its messages", "first_message", "last_message"),
     ("worker: end script", "last_message", "workflow_completed"),
