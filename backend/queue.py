@@ -7,7 +7,6 @@ import logging
 
 from celery import Celery
 from celery.exceptions import CeleryError
-from kombu.connection import Connection
 from kombu.exceptions import KombuError
 from kombu.messaging import Producer
 from redis.exceptions import RedisError
@@ -34,8 +33,8 @@ class JobQueue:
         # channel for good: subscriptions without end, and result messages nobody reads.
         self.celery.conf.update(celery_config(settings), result_backend=None)
         # The create script can queue the task itself only where the broker is the job store.
-        self._captures = settings.broker_url in (None, settings.redis_url)
-        self._capture: tuple[Connection, Producer, CaptureChannel] | None = None
+        self._captures = settings.celery_broker_url == settings.redis_url
+        self._capturing_producer: Producer | None = None
         self._capture_opening = asyncio.Lock()
 
     async def enqueue(
@@ -62,7 +61,8 @@ class JobQueue:
         if not self._captures:
             return None
         try:
-            channel, producer = await self._capturing()
+            producer = await self._capturing()
+            channel: CaptureChannel = producer.channel
             with producer.batch():  # type: ignore[no-untyped-call]
                 self.celery.send_task(
                     keys.RUN_WORKFLOW_TASK,
@@ -76,22 +76,20 @@ class JobQueue:
             log.warning("job %s: its task is sent on its own (capture failed: %r)", job_id, exc)
             return None
 
-    async def _capturing(self) -> tuple[CaptureChannel, Producer]:
-        """The capturing channel and producer, opened once (a ping: off the loop)."""
-        if self._capture is None:
+    async def _capturing(self) -> Producer:
+        """The producer over a capturing channel, opened once (a ping: off the loop)."""
+        if self._capturing_producer is None:
             async with self._capture_opening:
-                if self._capture is None:
-                    self._capture = await asyncio.to_thread(self._open_capture)
-        _, producer, channel = self._capture
-        return channel, producer
+                if self._capturing_producer is None:
+                    self._capturing_producer = await asyncio.to_thread(self._open_capture)
+        return self._capturing_producer
 
-    def _open_capture(self) -> tuple[Connection, Producer, CaptureChannel]:
+    def _open_capture(self) -> Producer:
         connection = self.celery.connection_for_write(transport=CAPTURE_TRANSPORT)
-        channel = connection.default_channel
-        return connection, Producer(channel, auto_declare=False), channel  # type: ignore[no-untyped-call]
+        return Producer(connection.default_channel, auto_declare=False)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         """Release the broker connections."""
-        if self._capture is not None:
-            self._capture[0].release()  # type: ignore[no-untyped-call]
+        if self._capturing_producer is not None:
+            self._capturing_producer.connection.release()
         self.celery.close()

@@ -44,12 +44,16 @@ async def test_a_new_jobs_task_is_captured_for_the_create_script_only_on_the_sto
 ) -> None:
     client = redis.Redis.from_url(isolated_db, decode_responses=True)
     queue = JobQueue(RedisSettings(redis_url=isolated_db))
+    # An empty AGENTJOBS_BROKER_URL (an .env line left blank) is the store's Redis too.
+    blank = JobQueue(RedisSettings(redis_url=isolated_db, broker_url=""))
     elsewhere = JobQueue(RedisSettings(redis_url=isolated_db, broker_url="amqp://broker//"))
     try:
         tasks = [await queue.new_job_task(f"job{n}", "chatty", "v2") for n in range(2)]
+        assert await blank.new_job_task("job8", "chatty") is not None
         assert await elsewhere.new_job_task("job9", "chatty") is None
     finally:
         queue.close()
+        blank.close()
         elsewhere.close()
     new_jobs = queue_lists(keys.workflow_queue("chatty", "v2"))[1]
     assert [task.queue_list if task else None for task in tasks] == [new_jobs, new_jobs]
