@@ -94,6 +94,11 @@ class QueuedTask:
     published: tuple[tuple[str, str], ...] = ()
     """(channel, message) pairs."""
 
+    @property
+    def published_args(self) -> list[str]:
+        """``published`` flat, as the scripts take it: channel, message, channel, ..."""
+        return [part for pair in self.published for part in pair]
+
     @classmethod
     def of(cls, commands: Sequence[tuple[str, tuple[Any, ...]]]) -> QueuedTask:
         """From kombu's commands for one task (``agentjobs.kombu_redis``): one ``lpush``, any
@@ -162,8 +167,7 @@ async def create(
             retention_seconds,
             send_check_ms,
             body(waiting) if waiting else "",
-            task.message if task else "",
-            *(part for pair in (task.published if task else ()) for part in pair),
+            *([task.message, *task.published_args] if task else [""]),
         ],
     )
     outcome = Creation(raw[0])
@@ -180,5 +184,5 @@ async def queue_task(redis: Redis, job_id: str, task: QueuedTask) -> None:
     await QUEUE_TASK.run(
         redis,
         keys=[task.queue_list, keys.SENDING],
-        args=[job_id, task.message, *(part for pair in task.published for part in pair)],
+        args=[job_id, task.message, *task.published_args],
     )
