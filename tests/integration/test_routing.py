@@ -212,18 +212,18 @@ def test_a_worker_that_cannot_run_its_registry_exits_before_taking_a_job(
     producer.conf.update(celery_config(RedisSettings(redis_url=isolated_db)), result_backend=None)
     producer.send_task(keys.RUN_WORKFLOW_TASK, args=["nobody", "chatty"], task_id="nobody")
     producer.close()
-    started = time.monotonic()
+    # The timeout only guards against a worker that never exits (it would consume the task);
+    # a loaded CI machine once took over 15 s to start and stop the interpreter.
     done = subprocess.run(
         [sys.executable, "-m", "agentjobs.cli", "worker", "--concurrency=1"],
         cwd=ROOT,
         env=base_env(isolated_db, AGENTJOBS_WORKFLOWS=registry),
         capture_output=True,
         text=True,
-        timeout=15,
+        timeout=90,
         check=False,
     )
-    assert done.returncode != 0
-    assert time.monotonic() - started < 15
+    assert done.returncode == 2, done.stderr
     assert says in done.stderr, done.stderr
     assert client.llen(keys.CELERY_QUEUE) == 1  # the waiting task was not taken
     assert not client.exists(keys.WORKERS)
