@@ -68,6 +68,12 @@ class RedisSettings(BaseSettings):
         """The broker URL actually used."""
         return self.broker_url or self.redis_url
 
+    @property
+    def broker_is_store(self) -> bool:
+        """Celery's broker and result backend are the job store's Redis (the default): one
+        script can then queue a task, or write its state, with the job's own keys."""
+        return self.celery_broker_url == self.redis_url
+
 
 class UsageLimits(BaseSettings):
     """Per-user daily model budgets: the worker checks them before each model call, the API

@@ -33,7 +33,7 @@ class JobQueue:
         # channel for good: subscriptions without end, and result messages nobody reads.
         self.celery.conf.update(celery_config(settings), result_backend=None)
         # The create script can queue the task itself only where the broker is the job store.
-        self._captures = settings.celery_broker_url == settings.redis_url
+        self._captures = settings.broker_is_store
         self._capturing_producer: Producer | None = None
         self._capture_opening = asyncio.Lock()
 

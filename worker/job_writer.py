@@ -29,7 +29,7 @@ from agentjobs.protocol import (
     WorkflowFailed,
     WorkflowStarted,
 )
-from agentjobs.scripts import StartOutcome, WriteKind
+from agentjobs.scripts import CeleryState, StartOutcome, WriteKind
 from agentjobs.secrets import unseal
 from agentjobs.settings import RedisSettings
 from agentjobs.ui import EmitKind, InputTimeout
@@ -100,10 +100,12 @@ class JobWriter:
         worker: str,
         on_worker_lost: str = "fail",
         version: str = DEFAULT_VERSION,
+        celery_state: CeleryState | None = None,
     ) -> tuple[StartOutcome, JobRecord | None]:
         """Take the job (queued, or handed back) for this worker's ``version`` of the workflow;
         the record is returned when it is ours. A job pinned to another version is refused:
-        ``pinned_version`` and ``was_handed_back`` then say where it must go."""
+        ``pinned_version`` and ``was_handed_back`` then say where it must go. ``celery_state``
+        (the task's ``STARTED``) is written with the start."""
         event = WorkflowStarted(job_id=self.job_id, workflow=workflow, worker=worker)
         result = await scripts.start(
             self.redis,
@@ -114,6 +116,7 @@ class JobWriter:
             on_worker_lost=on_worker_lost,
             maxlen=self.settings.event_log_maxlen,
             version=version,
+            celery_state=celery_state,
         )
         self.pinned_version, self.was_handed_back = result.version, result.resumed
         if result.record is not None:

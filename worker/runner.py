@@ -21,6 +21,7 @@ from agentjobs.logging_setup import bind_job
 from agentjobs.model_meter import CURRENT_METER, Meter
 from agentjobs.protocol import JobRecord
 from agentjobs.replay import Journal, Nondeterministic
+from agentjobs.scripts import CeleryState
 from agentjobs.tracing import run_attempt
 from agentjobs.ui import CURRENT_UI, InputTimeout, JobUI
 from agentjobs.versions import DEFAULT_VERSION
@@ -69,9 +70,17 @@ class JobRunner:
         self.active = active
 
     async def run(
-        self, redis: Redis, job_id: str, workflow: str, state_hook: StateHook
+        self,
+        redis: Redis,
+        job_id: str,
+        workflow: str,
+        state_hook: StateHook,
+        started_state: CeleryState | None = None,
     ) -> RunOutcome:
-        """Run (or replay and resume) the job ``job_id``; never raises for workflow failures."""
+        """Run (or replay and resume) the job ``job_id``; never raises for workflow failures.
+
+        ``state_hook`` mirrors the job's later states into Celery's; ``started_state``, its
+        ``STARTED``, is written by the start script when the run takes the job."""
         registered = self.registry.get(workflow)
         writer = JobWriter(
             redis,
@@ -84,7 +93,9 @@ class JobRunner:
         )
         policy = registered.on_worker_lost if registered else "fail"
         version = registered.version if registered else DEFAULT_VERSION
-        outcome, record = await writer.start(workflow, self.worker_name, policy, version)
+        outcome, record = await writer.start(
+            workflow, self.worker_name, policy, version, started_state
+        )
         if outcome is StartOutcome.WRONG_VERSION:
             log.info(
                 "job %s is pinned to version %s, not %s", job_id, writer.pinned_version, version

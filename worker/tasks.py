@@ -7,29 +7,24 @@ from functools import lru_cache, partial
 from typing import Any
 
 from celery import Task
-from celery.app.task import Context
-from celery.exceptions import CeleryError, Ignore
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
+from celery.exceptions import Ignore
 
 from agentjobs import keys
 from agentjobs.celery_config import run_task_options
 from agentjobs.logging_setup import bind_job
 from agentjobs.workflows import load_registry
 from worker.app import app, settings
-from worker.runner import JobRunner, RunOutcome
+from worker.celery_states import mirror, mirror_end, started_state
+from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
 from worker.state_writer import state_writer
 from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
 
-MIRROR_ERRORS = (RedisError, OSError, CeleryError, KombuError)
-"""What a Celery state write raises when its backend is unreachable."""
-
-
-class WorkflowError(Exception):
-    """A workflow ended in failure; carried into the Celery result backend."""
+OWN_STARTED = settings.task_states and settings.broker_is_store
+"""The start script writes the task's ``STARTED`` (one round trip fewer than Celery's write,
+which reads the old state first); a result backend apart from the job store keeps Celery's."""
 
 
 @lru_cache
@@ -53,29 +48,19 @@ def _of_workflow(queue: str | None, workflow: str) -> bool:
     return queue is not None and (queue == own or queue.startswith(keys.version_field(own, "")))
 
 
-def _mirror(task: Task, request: Context, job_id: str, state: str, meta: dict[str, Any]) -> None:
-    """Write one state of the job to Celery's result backend, on a writer thread.
-
-    Celery's state is a mirror for Flower; the job record is the truth. Its backend client does
-    not ride out a Redis restart the way the job store does, so a failed mirror write must not
-    fail the job (it did, mid-question, in a restart test): it is logged. ``request`` is the
-    run's own: the writer thread has none, and ``update_state`` there wrote an empty one (the
-    extended result lost its task name, args, worker and queue until the run's end).
-    """
-    try:
-        task.backend.store_result(job_id, meta, state, request=request)
-    except MIRROR_ERRORS as exc:
-        log.warning("job %s: could not mirror state %s to Celery: %r", job_id, state, exc)
-
-
-@app.task(name=keys.RUN_WORKFLOW_TASK, bind=True, ignore_result=not settings.task_states)  # type: ignore[untyped-decorator]
+@app.task(  # type: ignore[untyped-decorator]
+    name=keys.RUN_WORKFLOW_TASK,
+    bind=True,
+    ignore_result=not settings.task_states,
+    track_started=settings.task_states and not OWN_STARTED,
+)
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
     request = self.request
 
     async def mirror_state(state: str, meta: dict[str, Any]) -> None:
         if settings.task_states:
-            await state_writer().write(partial(_mirror, self, request, job_id, state, meta))
+            await state_writer().write(partial(mirror, self, request, job_id, state, meta))
 
     if ACTIVE_RUNS.closed:
         # Delivered while the worker shuts down (a fetch already in flight): the message is
@@ -95,8 +80,9 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         )
         send_again(self, job_id, workflow)
         raise Ignore()
+    started = started_state(self, request) if OWN_STARTED else None
     outcome = thread_loop(settings).run(
-        lambda redis: runner.run(redis, job_id, workflow, mirror_state)
+        lambda redis: runner.run(redis, job_id, workflow, mirror_state, started)
     )
     if outcome.status == "refused":
         # Pinned to a version this worker does not serve: never run on other code. Its own
@@ -108,14 +94,5 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     if outcome.status == "succeeded":
         return outcome.result
     if settings.task_states:
-        _mirror_end(self, job_id, outcome)
+        mirror_end(self, job_id, outcome.status, outcome.error)
     raise Ignore()
-
-
-def _mirror_end(task: Task, job_id: str, outcome: RunOutcome) -> None:
-    """Celery's state for a run that did not succeed (a suspended job keeps AWAITING_INPUT
-    until a worker resumes it)."""
-    if outcome.status == "failed":
-        task.backend.mark_as_failure(job_id, WorkflowError(outcome.error))
-    elif outcome.status == "cancelled":
-        task.backend.mark_as_revoked(job_id, reason="cancelled")

@@ -18,13 +18,14 @@ from agentjobs.scripts.expire_input import ExpireResult, Expiry, expire_input
 from agentjobs.scripts.journal import append_journal
 from agentjobs.scripts.lease import renew_lease
 from agentjobs.scripts.reap import Reaping, ReapResult, reap
-from agentjobs.scripts.start import StartOutcome, StartResult, start
+from agentjobs.scripts.start import CeleryState, StartOutcome, StartResult, start
 from agentjobs.scripts.suspend import Suspension, suspend
 
 __all__ = [
     "AnswerResult",
     "CancelResult",
     "Cancellation",
+    "CeleryState",
     "CreateResult",
     "Creation",
     "DeleteResult",

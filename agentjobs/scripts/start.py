@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from agentjobs import keys
 from agentjobs.protocol import JobRecord, WorkflowStarted
 from agentjobs.records import record_from_hash
-from agentjobs.scripts.lua_script import LuaScript
+from agentjobs.scripts.lua_script import Arg, LuaScript
 from agentjobs.scripts.prelude import PRELUDE, body
 from agentjobs.versions import DEFAULT_VERSION
 
@@ -18,8 +18,19 @@ START = LuaScript(
     "start",
     PRELUDE
     + """
--- KEYS: job, events, live, lease, leases
+-- KEYS: job, events, live, lease, leases[, Celery's result key]
 -- ARGV: token, worker, body, maxlen, started_at, lease_ms, job_id, on_worker_lost, version
+--       [, Celery's STARTED value, its seconds to live (0: none)]
+local function mirror_started()
+  -- As Celery's result backend writes a state: the value, then published on its key.
+  if not KEYS[6] then return end
+  if ARGV[11] ~= '0' then
+    redis.call('SET', KEYS[6], ARGV[10], 'EX', ARGV[11])
+  else
+    redis.call('SET', KEYS[6], ARGV[10])
+  end
+  redis.call('PUBLISH', KEYS[6], ARGV[10])
+end
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {'missing'} end
 if is_terminal(st) then return {'finished', st} end
@@ -46,6 +57,7 @@ redis.call('HSET', KEYS[1], 'token', ARGV[1], 'worker', ARGV[2], 'on_worker_lost
 redis.call('HINCRBY', KEYS[1], 'attempt', 1)
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[5], lease_deadline(ARGV[6]), ARGV[7])
+mirror_started()
 -- The record comes back with the outcome: the worker needs it, and this saves a round trip.
 if resumed then return {'ok', '', 'resumed', redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[5])
@@ -68,6 +80,20 @@ class StartOutcome(StrEnum):
     """Another delivery of a job that already began: never run twice behind the user's back."""
     WRONG_VERSION = "wrong_version"
     """The job is pinned to another version of the workflow: it must run on that one."""
+
+
+@dataclass(frozen=True)
+class CeleryState:
+    """A state of the run's Celery task, as its result backend stores it, for the start script
+    to write with the start (a run that does not start writes none)."""
+
+    key: str
+    """The backend's key for the task (``celery-task-meta-<id>``), also the channel it is
+    published on."""
+    value: str
+    """The encoded state, exactly what the backend would write."""
+    ttl_seconds: int
+    """Seconds the value lives (``result_expires``; 0: for ever)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,7 @@ async def start(
     on_worker_lost: str,
     maxlen: int,
     version: str = DEFAULT_VERSION,
+    celery_state: CeleryState | None = None,
 ) -> StartResult:
     """Take the job for ``event.worker`` under ``token`` with a lease of ``lease_ms``.
 
@@ -105,7 +132,11 @@ async def start(
     ``on_worker_lost`` (``fail`` or ``resume``) is what the reaper does if the lease expires.
     ``version`` is the worker's version of the workflow: a job not pinned yet is pinned to it,
     a job pinned to another is refused (``WRONG_VERSION``).
+    ``celery_state`` is written when the job is taken (``STARTED`` or ``RESUMED``, not a start
+    sent again): Celery's own ``STARTED`` write reads the old state first, two round trips.
     """
+    mirror = [celery_state.key] if celery_state else []
+    mirror_args: list[Arg] = [celery_state.value, celery_state.ttl_seconds] if celery_state else []
     raw = await START.run(
         redis,
         keys=[
@@ -114,6 +145,7 @@ async def start(
             keys.live(job_id),
             keys.lease(job_id),
             keys.LEASES,
+            *mirror,
         ],
         args=[
             token,
@@ -125,6 +157,7 @@ async def start(
             job_id,
             on_worker_lost,
             version,
+            *mirror_args,
         ],
     )
     if raw[0] == StartOutcome.WRONG_VERSION:

@@ -25,7 +25,7 @@ async def read_metrics(services: ServicesDep) -> Response:
     """Prometheus text format: jobs started and finished, durations, waits, sockets, queue."""
     settings = services.settings
     try:
-        if settings.celery_broker_url == settings.redis_url:
+        if settings.broker_is_store:
             body = await metrics.render(settings, services.redis, services.redis)
         else:
             # A broker apart from the job store: one short connection per scrape is plenty.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
+from redis.asyncio import Redis
 
 from agentjobs.keys import RUN_WORKFLOW_TASK, workflow_queue
 from agentjobs.versions import DEFAULT_VERSION
@@ -45,6 +47,31 @@ async def test_a_password_answer_reaches_the_workflow_but_never_the_log(
     log = (await http.get(f"/jobs/{job_id}/events")).text
     assert "hunter2" not in log
     wait_until(lambda: _celery_state(redis_srv, job_id)["status"] == "SUCCESS", 5, "SUCCESS")
+
+
+async def test_a_run_publishes_celerys_started_then_success_states(
+    http: httpx.AsyncClient, redis_srv: RedisServer
+) -> None:
+    """What Flower and ``AsyncResult`` follow: the start script writes ``STARTED`` in Celery's
+    format (Celery's own write is off for it), Celery writes ``SUCCESS``."""
+    seen: list[dict[str, object]] = []
+    client = Redis.from_url(redis_srv.url, decode_responses=True)
+    async with client, client.pubsub() as pubsub:
+        await pubsub.psubscribe("celery-task-meta-*")
+        assert (await pubsub.get_message(timeout=5))["type"] == "psubscribe"  # type: ignore[index]
+        job_id = await start_job(http, "chatty", count=2)
+        async with asyncio.timeout(30):
+            while not seen or seen[-1]["status"] != "SUCCESS":
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+                if message and message["channel"] == f"celery-task-meta-{job_id}":
+                    seen.append(json.loads(message["data"]))
+    assert [state["status"] for state in seen] == ["STARTED", "SUCCESS"]
+    started = seen[0]
+    assert started["task_id"] == job_id and started["date_done"] is None
+    assert started["result"] == {"pid": started["result"]["pid"], "hostname": started["worker"]}  # type: ignore[index]
+    assert (started["name"], started["args"]) == (RUN_WORKFLOW_TASK, [job_id, "chatty"])
+    assert started["queue"] == workflow_queue("chatty", DEFAULT_VERSION)
+    assert seen[1]["result"] == 2
 
 
 async def test_a_failing_workflow_ends_failed_with_its_error(

@@ -48,9 +48,14 @@ def record_fields(job_id: str, user: str, event: JobQueued) -> dict[str, str]:
 
 
 async def started(
-    redis: Redis, job_id: str, token: str, lease_ms: int = 10_000, on_worker_lost: str = "fail"
+    redis: Redis,
+    job_id: str,
+    token: str,
+    lease_ms: int = 10_000,
+    on_worker_lost: str = "fail",
+    celery_state: scripts.CeleryState | None = None,
 ) -> scripts.StartResult:
-    """Start ``job_id`` under ``token``."""
+    """Start ``job_id`` under ``token`` (writing ``celery_state`` with the start)."""
     return await scripts.start(
         redis,
         job_id=job_id,
@@ -59,6 +64,7 @@ async def started(
         lease_ms=lease_ms,
         on_worker_lost=on_worker_lost,
         maxlen=MAXLEN,
+        celery_state=celery_state,
     )
 
 

@@ -65,3 +65,35 @@ async def test_a_finished_or_missing_job_is_not_started(redis: Redis) -> None:
     missing = await started(redis, uuid.uuid4().hex, "tok-1")
     assert missing == scripts.StartResult(scripts.StartOutcome.MISSING)
     assert await redis.exists(keys.lease(job_id)) == 0
+
+
+async def test_the_celery_state_is_written_and_published_when_the_job_is_taken(
+    redis: Redis,
+) -> None:
+    job_id = await queued(redis)
+    state = scripts.CeleryState(f"celery-task-meta-{job_id}", '{"status": "STARTED"}', 600)
+    async with redis.pubsub() as pubsub:
+        await pubsub.subscribe(state.key)
+        assert (await pubsub.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
+        result = await started(redis, job_id, "tok-1", celery_state=state)
+        published = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+    assert result.outcome is scripts.StartOutcome.STARTED
+    assert published is not None and published["data"] == state.value
+    assert await redis.get(state.key) == state.value
+    assert 0 < await redis.ttl(state.key) <= 600
+
+
+async def test_a_start_that_does_not_take_the_job_writes_no_celery_state(redis: Redis) -> None:
+    job_id = await queued(redis)
+    state = scripts.CeleryState(f"celery-task-meta-{job_id}", '{"status": "STARTED"}', 0)
+    await started(redis, job_id, "tok-1")
+    again = await started(redis, job_id, "tok-1", celery_state=state)
+    other = await started(redis, job_id, "tok-2", celery_state=state)
+    assert again.outcome is scripts.StartOutcome.RESUMED  # the same start, sent twice
+    assert other.outcome is scripts.StartOutcome.ALREADY_STARTED
+    assert not await redis.exists(state.key)
+    # A job handed back on purpose is taken again: its state is written, for ever with ttl 0.
+    await redis.hset(keys.job(job_id), "resume", "1")
+    resumed = await started(redis, job_id, "tok-3", celery_state=state)
+    assert resumed.outcome is scripts.StartOutcome.RESUMED
+    assert await redis.get(state.key) == state.value and await redis.ttl(state.key) == -1
