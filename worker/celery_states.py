@@ -57,10 +57,19 @@ def mirror(task: Task, request: Context, job_id: str, state: str, meta: dict[str
         log.warning("job %s: could not mirror state %s to Celery: %r", job_id, state, exc)
 
 
-def mirror_end(task: Task, job_id: str, status: str, error: str | None) -> None:
-    """Celery's state for a run that did not succeed (a suspended job keeps AWAITING_INPUT
-    until a worker resumes it)."""
-    if status == "failed":
-        task.backend.mark_as_failure(job_id, WorkflowError(error))
-    elif status == "cancelled":
-        task.backend.mark_as_revoked(job_id, reason="cancelled")
+def mirror_end(
+    task: Task, request: Context, job_id: str, status: str, result: Any, error: str | None
+) -> None:
+    """Celery's state for the run's end, as its tracer would write it: ``SUCCESS`` with the
+    result, ``FAILURE``, ``REVOKED`` for a cancelled job; nothing for a run that did not end the
+    job (a suspended job keeps AWAITING_INPUT until a worker resumes it). A failed write is
+    logged, as in ``mirror``: the job has ended either way."""
+    try:
+        if status == "succeeded":
+            task.backend.mark_as_done(job_id, result, request=request)
+        elif status == "failed":
+            task.backend.mark_as_failure(job_id, WorkflowError(error), request=request)
+        elif status == "cancelled":
+            task.backend.mark_as_revoked(job_id, reason="cancelled", request=request)
+    except MIRROR_ERRORS as exc:
+        log.warning("job %s: could not mirror its end (%s) to Celery: %r", job_id, status, exc)

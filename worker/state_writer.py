@@ -32,9 +32,16 @@ class StateWriter:
 
     async def write(self, call: Callable[[], object]) -> None:
         """Run ``call`` on one of the writer threads; raises what it raised."""
+        await asyncio.wrap_future(self._submit(call))
+
+    def write_blocking(self, call: Callable[[], object]) -> None:
+        """``write`` for a thread with no event loop (a run's pool thread, at its end)."""
+        self._submit(call).result()
+
+    def _submit(self, call: Callable[[], object]) -> Future[None]:
         done: Future[None] = Future()
         self._writes.put((done, call))
-        await asyncio.wrap_future(done)
+        return done
 
     def _serve(self) -> None:
         while True:

@@ -22,9 +22,12 @@ from worker.thread_loop import thread_loop
 
 log = logging.getLogger(__name__)
 
-OWN_STARTED = settings.task_states and settings.broker_is_store
-"""The start script writes the task's ``STARTED`` (one round trip fewer than Celery's write,
-which reads the old state first); a result backend apart from the job store keeps Celery's."""
+OWN_STATES = settings.task_states and settings.broker_is_store
+"""The run task's states are written by agentjobs, not by Celery's tracer: ``STARTED`` by the
+start script (Celery's write reads the old state first: two round trips before the task's first
+line), the end's on the state writer's threads (on a run's own pool thread, each of 1,000 runs
+ending at once made the first backend client of its thread). A result backend apart from the
+job store keeps Celery's own writes."""
 
 
 @lru_cache
@@ -51,8 +54,8 @@ def _of_workflow(queue: str | None, workflow: str) -> bool:
 @app.task(  # type: ignore[untyped-decorator]
     name=keys.RUN_WORKFLOW_TASK,
     bind=True,
-    ignore_result=not settings.task_states,
-    track_started=settings.task_states and not OWN_STARTED,
+    ignore_result=not settings.task_states or OWN_STATES,
+    track_started=settings.task_states and not OWN_STATES,
 )
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
@@ -80,7 +83,7 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         )
         send_again(self, job_id, workflow)
         raise Ignore()
-    started = started_state(self, request) if OWN_STARTED else None
+    started = started_state(self, request) if OWN_STATES else None
     outcome = thread_loop(settings).run(
         lambda redis: runner.run(redis, job_id, workflow, mirror_state, started)
     )
@@ -91,8 +94,11 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         send_again(self, job_id, workflow, outcome.resumed, outcome.pinned_version)
         raise Ignore()
     bind_job(user=outcome.user)  # for Celery's line about the task's end
+    end = partial(mirror_end, self, request, job_id, outcome.status, outcome.result, outcome.error)
+    if OWN_STATES:
+        state_writer().write_blocking(end)
+    elif settings.task_states and outcome.status != "succeeded":  # Celery writes the SUCCESS
+        end()
     if outcome.status == "succeeded":
         return outcome.result
-    if settings.task_states:
-        mirror_end(self, job_id, outcome.status, outcome.error)
     raise Ignore()

@@ -87,6 +87,9 @@ async def test_a_failing_workflow_ends_failed_with_its_error(
     assert record["status"] == "failed" and record["reason"] == "exception"
     assert "ValueError" in record["error"]
     wait_until(lambda: _celery_state(redis_srv, job_id)["status"] == "FAILURE", 5, "FAILURE")
+    failure = _celery_state(redis_srv, job_id)
+    assert failure["result"]["exc_type"] == "WorkflowError"  # type: ignore[index]
+    assert (failure["name"], failure["args"]) == (RUN_WORKFLOW_TASK, [job_id, "failing"])
 
 
 async def test_a_message_only_workflow_returns_its_result(

@@ -36,3 +36,16 @@ async def test_a_failing_write_raises_in_the_run_and_the_writer_goes_on() -> Non
     done = threading.Event()
     await writer.write(done.set)
     assert done.is_set()
+
+
+def test_a_blocking_write_waits_for_its_call_and_raises_what_it_raised() -> None:
+    writer = StateWriter(threads=1)
+    seen: list[str] = []
+    writer.write_blocking(lambda: seen.append(threading.current_thread().name))
+    assert seen == ["agentjobs-state-0"]
+
+    def fail() -> None:
+        raise ConnectionError("backend down")
+
+    with pytest.raises(ConnectionError, match="backend down"):
+        writer.write_blocking(fail)
