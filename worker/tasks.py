@@ -56,6 +56,8 @@ def _of_workflow(queue: str | None, workflow: str) -> bool:
     bind=True,
     ignore_result=not settings.task_states or OWN_STATES,
     track_started=settings.task_states and not OWN_STATES,
+    # A run task that crashes (not a failed workflow: the runner ends those) still shows it.
+    store_errors_even_if_ignored=OWN_STATES,
 )
 def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
     """Run the job ``job_id`` (of ``workflow``, given for Flower) on this thread's event loop."""
