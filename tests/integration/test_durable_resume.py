@@ -28,6 +28,7 @@ def _worker_pid(record: dict[str, Any]) -> int:
     return int(str(record["worker"]).split("@")[0].removeprefix("agentjobs-"))
 
 
+@pytest.mark.timeout(300)  # ten kills and ten worker starts: over 120 s on a slow machine
 async def test_lost_workers_resume_learning_chats_without_repeating_model_calls(
     durable_api: str, isolated_db: str, logs_dir: Path, fake_model: FakeOpenAI
 ) -> None:

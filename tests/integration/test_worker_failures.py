@@ -51,6 +51,7 @@ async def _kill_mid_run(api: str, http: httpx.AsyncClient, db: str, log: Path, n
     return job_id
 
 
+@pytest.mark.timeout(240)  # kills and worker starts: 68 s on a slow machine
 async def test_sigkill_mid_run_fails_the_job_for_every_watcher_and_never_reruns_it(
     reaping_api: str, isolated_db: str, logs_dir: Path
 ) -> None:
