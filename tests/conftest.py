@@ -16,6 +16,23 @@ from tests.support.stack import RedisServer, api_server, celery_worker, redis_se
 LOGS = Path(__file__).resolve().parents[1] / ".run" / "test-logs" / f"run-{os.getpid()}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heavy files first, then the others by their number of tests, most first.
+
+    The suite runs in two processes (``scripts/test``), each taking the next file when it is
+    free: a file of one slow test started last runs on while the other process idles (xdist's
+    own order, by number of tests alone, put the three slowest files last).
+    """
+    per_file: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        per_file.setdefault(item.path, []).append(item)
+
+    def starts_first(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return tests[0].get_closest_marker("heavy") is None, -len(tests)
+
+    items[:] = [item for tests in sorted(per_file.values(), key=starts_first) for item in tests]
+
+
 @pytest.fixture(scope="session")
 def logs_dir() -> Path:
     """Where child processes write their output (kept for debugging failed runs)."""

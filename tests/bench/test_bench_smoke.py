@@ -16,6 +16,8 @@ import pytest
 from bench.report import METRICS
 from tests.support.stack import ROOT
 
+pytestmark = pytest.mark.heavy
+
 
 @pytest.mark.timeout(600)
 def test_the_quick_suite_prints_its_table_and_writes_every_metric(tmp_path: Path) -> None:

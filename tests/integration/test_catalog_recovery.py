@@ -17,6 +17,8 @@ import pytest
 from tests.support.client import job_socket, start_job
 from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
 
+pytestmark = pytest.mark.heavy
+
 RECOVERY_BOUND = 60.0
 """Seconds within which ``POST /jobs`` must work again after FLUSHALL (issue 14)."""
 

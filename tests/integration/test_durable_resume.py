@@ -18,6 +18,8 @@ from tests.support.durable import answer_frame, assert_one_transcript, job_event
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.stack import celery_worker, wait_until
 
+pytestmark = pytest.mark.heavy
+
 
 def _wait_for_calls(model: FakeOpenAI, count: int) -> None:
     wait_until(lambda: len(model.requests) >= count, 20, f"model call {count}")

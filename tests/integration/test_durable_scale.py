@@ -14,6 +14,8 @@ from cryptography.fernet import Fernet
 from tests.support.durable import DURABLE
 from tests.support.stack import api_server, celery_worker, wait_until
 
+pytestmark = pytest.mark.heavy
+
 
 def _reply(record: dict[str, Any], value: str) -> dict[str, Any]:
     """The body of ``POST /jobs/{id}/input`` answering the job's pending request."""

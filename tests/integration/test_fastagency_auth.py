@@ -14,6 +14,8 @@ from tests.support.fastagency_env import fastagency_client
 from tests.support.fastagency_wire import fastagency_run, ws_base
 from tests.support.stack import RedisServer, api_server
 
+pytestmark = pytest.mark.heavy
+
 TOKEN = "fa-secret-alice"
 INITIATE = {"workflow_name": "learning_chat", "workflow_uuid": "0" * 32, "params": {}}
 

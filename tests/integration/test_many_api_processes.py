@@ -27,6 +27,8 @@ from tests.support.client import JobSocket, job_socket, start_job
 from tests.support.stack import RedisServer, api_server, base_env, running, wait_until
 from tests.support.workflows import ChattyParams
 
+pytestmark = pytest.mark.heavy
+
 PROCESSES = 4
 KILLS = 20
 

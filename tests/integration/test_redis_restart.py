@@ -14,6 +14,8 @@ from agentjobs.cli.redis_server import free_port, redis_answers, start_redis
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker, wait_until
 
+pytestmark = pytest.mark.heavy
+
 
 class RestartableRedis:
     """A redis-server with AOF persistence that can be stopped and started on the same port."""

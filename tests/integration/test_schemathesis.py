@@ -19,6 +19,8 @@ import pytest
 from tests.support.client import job_socket, start_job
 from tests.support.stack import api_server, celery_worker
 
+pytestmark = pytest.mark.heavy
+
 TOKEN = "schemathesis-token"
 SEED = 20261125
 EXAMPLES = 200

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.durable import assert_one_transcript
 from tests.support.stack import api_server, celery_worker, wait_until
+
+pytestmark = pytest.mark.heavy
 
 UNLIMITED = {"AGENTJOBS_MAX_ACTIVE_JOBS_PER_USER": "0", "AGENTJOBS_CREATE_RATE_PER_USER": "0"}
 TRANSCRIPT_FIELDS = ("type", "sender", "content", "prompt", "value", "result")

@@ -17,6 +17,8 @@ from websockets.http11 import Response
 from tests.support.client import job_socket, start_job
 from tests.support.stack import RedisServer, api_server, celery_worker, redis_server
 
+pytestmark = pytest.mark.heavy
+
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:

@@ -26,6 +26,8 @@ from tests.support.client import job_socket, start_job
 from tests.support.metrics import scrape, value
 from tests.support.stack import api_server, celery_worker, wait_until
 
+pytestmark = pytest.mark.heavy
+
 # Prefetch on: these tests are about tasks a worker reserved for its busy slots.
 LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5", "AGENTJOBS_PREFETCH": "true"}
 CHATTY_QUEUE = queue_lists(keys.workflow_queue("chatty", DEFAULT_VERSION))[1]

@@ -16,6 +16,8 @@ from websockets.exceptions import InvalidStatus
 from tests.support.client import start_job, ws_url
 from tests.support.stack import api_server, celery_worker
 
+pytestmark = pytest.mark.heavy
+
 SOCKET_CAP = 3
 RATE = 3
 

@@ -14,6 +14,8 @@ from tests.support.client import job_socket, start_job
 from tests.support.metrics import scrape, value
 from tests.support.stack import api_server, celery_worker
 
+pytestmark = pytest.mark.heavy
+
 LEASE = {"AGENTJOBS_LEASE_SECONDS": "1.5"}
 WORKFLOWS = ("chatty", "learning_chat")
 """What the killed jobs run."""

@@ -25,6 +25,8 @@ from tests.support.stack import (
 )
 from tests.support.tcp_proxy import tcp_proxy
 
+pytestmark = pytest.mark.heavy
+
 
 async def test_stream_survives_cut_connections_without_gap_or_duplicate(
     api_url: str, http: httpx.AsyncClient
