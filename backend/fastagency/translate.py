@@ -76,31 +76,37 @@ class RunInfo:
     params: dict[str, Any]
 
 
-def started_frame(run: RunInfo) -> WorkflowStartedFrame:
+FrameIds = Callable[[int], str]
+"""The uuid of an event's frame by its number among the event's frames (``frame_uuid``)."""
+
+
+def started_frame(run: RunInfo, uuid: str) -> WorkflowStartedFrame:
     """The ``workflow_started`` frame of the run."""
     content = WorkflowStartedContent(name=run.name, description=run.description, params=run.params)
     return WorkflowStartedFrame(
-        workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, content=content
+        workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, uuid=uuid, content=content
     )
 
 
-def error_frame(workflow_uuid: str, short: str, long: str = "") -> ErrorFrame:
+def error_frame(workflow_uuid: str, short: str, long: str, uuid: str) -> ErrorFrame:
     """An ``error`` frame from the run (also used to refuse a client frame)."""
     return ErrorFrame(
         workflow_uuid=workflow_uuid,
         sender=WORKFLOW,
         recipient=USER,
+        uuid=uuid,
         content=ErrorContent(short=short, long=long),
     )
 
 
-def completed_frame(run: RunInfo, result: Any) -> WorkflowCompletedFrame:
+def completed_frame(run: RunInfo, result: Any, uuid: str) -> WorkflowCompletedFrame:
     """The ``workflow_completed`` frame; a non-text result is sent as JSON text."""
     text = result if result is None or isinstance(result, str) else json.dumps(result)
     return WorkflowCompletedFrame(
         workflow_uuid=run.job_id,
         sender=WORKFLOW,
         recipient=USER,
+        uuid=uuid,
         content=WorkflowCompletedContent(result=text),
     )
 
@@ -117,29 +123,35 @@ def tool_arguments(raw: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"arguments": parsed}
 
 
-def _text_message(e: TextMessage, run: RunInfo) -> list[FastAgencyFrame]:
+def _text_message(e: TextMessage, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     content = TextMessageContent(body=e.content)
     return [
         TextMessageFrame(
-            workflow_uuid=run.job_id, sender=e.sender, recipient=e.recipient, content=content
+            workflow_uuid=run.job_id,
+            sender=e.sender,
+            recipient=e.recipient,
+            uuid=ids(0),
+            content=content,
         )
     ]
 
 
-def _text_input(e: TextInput, run: RunInfo) -> list[FastAgencyFrame]:
+def _text_input(e: TextInput, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     content = TextInputContent(prompt=e.prompt, suggestions=e.suggestions, password=e.password)
     return [
-        TextInputFrame(workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content)
+        TextInputFrame(
+            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, uuid=ids(0), content=content
+        )
     ]
 
 
-def _multiple_choice(e: MultipleChoice, run: RunInfo) -> list[FastAgencyFrame]:
+def _multiple_choice(e: MultipleChoice, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     content = MultipleChoiceContent(
         prompt=e.prompt, choices=e.choices, default=e.default, single=e.single
     )
     return [
         MultipleChoiceFrame(
-            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content
+            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, uuid=ids(0), content=content
         )
     ]
 
@@ -148,67 +160,75 @@ APPROVE, REJECT = "approve", "reject"
 """The choices a tool approval offers a FastAgency client (it has no approval frame)."""
 
 
-def _tool_approval(e: ToolApproval, run: RunInfo) -> list[FastAgencyFrame]:
+def _tool_approval(e: ToolApproval, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     prompt = f"{e.prompt}\nArguments: {json.dumps(e.arguments)}"
     content = MultipleChoiceContent(
         prompt=prompt, choices=[APPROVE, REJECT], default=None, single=True
     )
     return [
         MultipleChoiceFrame(
-            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, content=content
+            workflow_uuid=run.job_id, sender=e.sender, recipient=USER, uuid=ids(0), content=content
         )
     ]
 
 
-def _tool_call(e: ToolCall, run: RunInfo) -> list[FastAgencyFrame]:
+def _tool_call(e: ToolCall, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     content = SuggestedFunctionCallContent(
         function_name=e.function_name, call_id=e.call_id, arguments=tool_arguments(e.arguments)
     )
-    return [SuggestedFunctionCallFrame(workflow_uuid=run.job_id, sender=e.sender, content=content)]
+    return [
+        SuggestedFunctionCallFrame(
+            workflow_uuid=run.job_id, sender=e.sender, uuid=ids(0), content=content
+        )
+    ]
 
 
-def _tool_result(e: ToolResult, run: RunInfo) -> list[FastAgencyFrame]:
+def _tool_result(e: ToolResult, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     content = FunctionCallExecutionContent(
         function_name=e.function_name, call_id=e.call_id, retval=e.content
     )
-    return [FunctionCallExecutionFrame(workflow_uuid=run.job_id, sender=e.sender, content=content)]
+    return [
+        FunctionCallExecutionFrame(
+            workflow_uuid=run.job_id, sender=e.sender, uuid=ids(0), content=content
+        )
+    ]
 
 
-def _progress(e: Progress, run: RunInfo) -> list[FastAgencyFrame]:
+def _progress(e: Progress, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     body = e.content if e.fraction is None else f"{e.content} ({round(e.fraction * 100)}%)"
     content = SystemMessageContent(message={"heading": "Progress", "body": body})
     return [
         SystemMessageFrame(
-            workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, content=content
+            workflow_uuid=run.job_id, sender=WORKFLOW, recipient=USER, uuid=ids(0), content=content
         )
     ]
 
 
-def _error(e: ErrorEvent, run: RunInfo) -> list[FastAgencyFrame]:
-    return [error_frame(run.job_id, e.short, e.long)]
+def _error(e: ErrorEvent, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
+    return [error_frame(run.job_id, e.short, e.long, ids(0))]
 
 
-def _completed(e: WorkflowCompleted, run: RunInfo) -> list[FastAgencyFrame]:
-    return [completed_frame(run, e.result)]
+def _completed(e: WorkflowCompleted, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
+    return [completed_frame(run, e.result, ids(0))]
 
 
-def _failed(e: WorkflowFailed, run: RunInfo) -> list[FastAgencyFrame]:
+def _failed(e: WorkflowFailed, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     return [
-        error_frame(run.job_id, f"Workflow failed ({e.reason})", e.error),
-        completed_frame(run, f"failed ({e.reason}): {e.error}"),
+        error_frame(run.job_id, f"Workflow failed ({e.reason})", e.error, ids(0)),
+        completed_frame(run, f"failed ({e.reason}): {e.error}", ids(1)),
     ]
 
 
-def _cancelled(e: WorkflowCancelled, run: RunInfo) -> list[FastAgencyFrame]:
+def _cancelled(e: WorkflowCancelled, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
     return [
-        error_frame(run.job_id, "Workflow cancelled", f"cancelled by {e.by}"),
-        completed_frame(run, f"cancelled by {e.by}"),
+        error_frame(run.job_id, "Workflow cancelled", f"cancelled by {e.by}", ids(0)),
+        completed_frame(run, f"cancelled by {e.by}", ids(1)),
     ]
 
 
-_Handler = Callable[[Any, RunInfo], list[FastAgencyFrame]]
+_Handler = Callable[[Any, RunInfo, FrameIds], list[FastAgencyFrame]]
 _HANDLERS: dict[str, _Handler] = {
-    "workflow_started": lambda _e, run: [started_frame(run)],
+    "workflow_started": lambda _e, run, ids: [started_frame(run, ids(0))],
     "text_message": _text_message,
     "text_input": _text_input,
     "multiple_choice": _multiple_choice,
@@ -225,10 +245,11 @@ _HANDLERS: dict[str, _Handler] = {
 them, and types added later) is dropped without being parsed."""
 
 
-def event_frames(event: Event, run: RunInfo) -> list[FastAgencyFrame]:
-    """The frames for one event (none for types FastAgency has no frame for)."""
+def event_frames(event: Event, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
+    """The frames for one event (none for types FastAgency has no frame for), their uuids
+    from ``ids``."""
     handler = _HANDLERS.get(event.type)
-    return handler(event, run) if handler is not None else []
+    return handler(event, run, ids) if handler is not None else []
 
 
 @dataclass
@@ -244,9 +265,7 @@ class FrameTranslator:
         """The ``workflow_started`` frame, sent once the job is accepted (recorded, queued): it
         holds nothing a worker adds, so the client need not wait for the queue hop."""
         self._started = True
-        frame = started_frame(self.run)
-        frame.uuid = frame_uuid(self.run.job_id, "accepted", 0)
-        return frame
+        return started_frame(self.run, frame_uuid(self.run.job_id, "accepted", 0))
 
     def translate(self, stored: StoredEvent) -> list[FastAgencyFrame]:
         """The frames for a logged event, ``workflow_started`` first and only once."""
@@ -258,17 +277,18 @@ class FrameTranslator:
         if stored.type not in _HANDLERS or (stored.type == "workflow_started" and self._started):
             return []
         event = EVENT_ADAPTER.validate_json(stored.json)
-        frames = event_frames(event, self.run)
+        job_id, cursor = self.run.job_id, stored.id
+        # A socket that missed the job's start shows it first, as the event's frame number 0.
+        missed_start = not self._started and stored.type != "workflow_started"
+        first = 1 if missed_start else 0
+        frames = event_frames(event, self.run, lambda n: frame_uuid(job_id, cursor, first + n))
         if isinstance(event, TextInput | MultipleChoice | ToolApproval):
             self.asked = event
         elif stored.is_terminal:
             self.asked = None
-        if not self._started:
-            self._started = True
-            if not isinstance(frames[0], WorkflowStartedFrame):
-                frames.insert(0, started_frame(self.run))
-        for number, frame in enumerate(frames):
-            frame.uuid = frame_uuid(self.run.job_id, stored.id, number)
+        self._started = True
+        if missed_start:
+            frames.insert(0, started_frame(self.run, frame_uuid(job_id, cursor, 0)))
         return frames
 
     def _is_asked(self, request_id: str) -> bool:

@@ -29,7 +29,8 @@ REQUEST = ToolApproval(
 
 
 def test_fastagency_gets_a_choice_of_approve_or_reject_with_the_arguments() -> None:
-    [frame] = event_frames(REQUEST, RunInfo(job_id="j1", name="w", description="", params={}))
+    run = RunInfo(job_id="j1", name="w", description="", params={})
+    [frame] = event_frames(REQUEST, run, lambda number: f"frame-{number}")
     assert isinstance(frame, MultipleChoiceFrame)
     assert frame.content.choices == ["approve", "reject"]
     assert "book" in frame.content.prompt and '{"nights": 2}' in frame.content.prompt

@@ -183,6 +183,16 @@ def test_frame_uuids_are_stable_for_the_same_event() -> None:
     assert [f["uuid"] for f in first] == [f["uuid"] for f in again]
 
 
+def test_each_frame_of_an_event_is_numbered_from_its_cursor_a_missed_start_first() -> None:
+    # A socket that joins after the start: the failure's two frames follow the start it shows.
+    _, frames = run_of(WorkflowFailed(job_id=JOB, error="boom"))
+    assert [f["type"] for f in frames] == ["workflow_started", "error", "workflow_completed"]
+    assert [f["uuid"] for f in frames] == [frame_uuid(JOB, "1-1", number) for number in range(3)]
+    _, frames = run_of(STARTED, WorkflowFailed(job_id=JOB, error="boom"))
+    expected = [frame_uuid(JOB, "1-1", 0)] + [frame_uuid(JOB, "1-2", n) for n in range(2)]
+    assert [f["uuid"] for f in frames] == expected
+
+
 @pytest.mark.parametrize("number", [0, 1, 7])
 def test_frame_uuid_is_the_name_based_uuid_of_job_cursor_and_number(number: int) -> None:
     namespace = uuid.UUID("5b0e3f0c-6a86-4a59-9f4e-0c1f8c7d2a11")
