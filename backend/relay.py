@@ -45,6 +45,11 @@ class Subscription:
         """The next live event, or ``RESYNC``."""
         return await self._queue.get()
 
+    @property
+    def pending(self) -> bool:
+        """An event (or ``RESYNC``) is queued: ``get`` returns it without waiting."""
+        return not self._queue.empty()
+
 
 class LiveRelay:
     """Subscribes to a job's live channel while at least one local watcher wants it."""

@@ -207,7 +207,7 @@ class SocketHarness(ABC):
     async def _next_live(self, sub: Subscription) -> StoredEvent | None:
         """The next live event (or ``RESYNC``), sending keep-alives while none comes."""
         interval = self.keep_alive_seconds
-        if interval is None:
+        if interval is None or sub.pending:  # a batch's next event: no keep-alive timer to arm
             return await sub.get()
         loop = asyncio.get_running_loop()
         while True:

@@ -1,0 +1,31 @@
+"""A watcher's queue of live events: what it says about itself, and its bound."""
+
+from __future__ import annotations
+
+from backend.event_log import StoredEvent
+from backend.relay import RESYNC, Subscription
+
+
+def event(seq: int) -> StoredEvent:
+    return StoredEvent(f"1-{seq}", "text_message", f'{{"id":"1-{seq}"}}')
+
+
+async def test_pending_says_whether_get_has_an_event_to_return_at_once() -> None:
+    sub = Subscription(maxsize=4)
+    assert not sub.pending
+    sub.push(event(1))
+    sub.push(event(2))
+    assert sub.pending
+    assert await sub.get() == event(1)
+    assert sub.pending
+    assert await sub.get() == event(2)
+    assert not sub.pending
+
+
+async def test_past_its_bound_the_queue_is_dropped_for_a_resync() -> None:
+    sub = Subscription(maxsize=2)
+    for seq in range(1, 4):
+        sub.push(event(seq))
+    assert sub.pending
+    assert await sub.get() is RESYNC
+    assert not sub.pending
