@@ -14,7 +14,7 @@ from agentjobs.celery_config import run_task_options
 from agentjobs.logging_setup import bind_job
 from agentjobs.workflows import load_registry
 from worker.app import app, settings
-from worker.celery_states import mirror, mirror_end, started_state
+from worker.celery_states import ENDED, mirror, mirror_end, started_state
 from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
 from worker.state_writer import state_writer
@@ -96,11 +96,14 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         send_again(self, job_id, workflow, outcome.resumed, outcome.pinned_version)
         raise Ignore()
     bind_job(user=outcome.user)  # for Celery's line about the task's end
-    end = partial(mirror_end, self, request, job_id, outcome.status, outcome.result, outcome.error)
-    if OWN_STATES:
-        state_writer().write_blocking(end)
-    elif settings.task_states and outcome.status != "succeeded":  # Celery writes the SUCCESS
-        end()
+    if outcome.status in ENDED:  # a suspended or skipped run leaves the state as it is
+        end = partial(
+            mirror_end, self, request, job_id, outcome.status, outcome.result, outcome.error
+        )
+        if OWN_STATES:
+            state_writer().write_blocking(end)
+        elif settings.task_states and outcome.status != "succeeded":  # Celery writes SUCCESS
+            end()
     if outcome.status == "succeeded":
         return outcome.result
     raise Ignore()
