@@ -50,6 +50,13 @@ class Subscription:
         """An event (or ``RESYNC``) is queued: ``get`` returns it without waiting."""
         return not self._queue.empty()
 
+    def take_queued(self) -> list[StoredEvent | None]:
+        """Every event (or ``RESYNC``) queued now, in order, without waiting."""
+        queued = []
+        while not self._queue.empty():
+            queued.append(self._queue.get_nowait())
+        return queued
+
 
 class LiveRelay:
     """Subscribes to a job's live channel while at least one local watcher wants it."""

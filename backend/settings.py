@@ -47,8 +47,9 @@ class ApiSettings(WebhookSettings, UsageLimits):
     max_body_bytes: int = Field(default=1024 * 1024, ge=4096)
     """Largest accepted HTTP request body; a larger one is refused with 413 before parsing."""
     socket_send_timeout_seconds: float = Field(default=10.0, gt=0)
-    """How long one send to a WebSocket client may wait for the client to read; past it the
-    socket is closed (1013) and the client resumes from its cursor."""
+    """How long one send to a WebSocket client (a frame, or the frames of live events that came
+    together) may wait for the client to read; past it the socket is closed (1013) and the
+    client resumes from its cursor."""
     reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     """How long an answer waits in Redis for the worker to pick it up."""
     catchup_page_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -21,9 +21,9 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from redis.exceptions import RedisError
 from starlette import status
@@ -38,6 +38,8 @@ from backend.relay import RESYNC, Subscription
 from backend.services import Services
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CATCH_UP_PAGE = 500
 """Most events read from the log at once while catching up (``catchup_page_bytes`` bounds the
@@ -166,12 +168,37 @@ class SocketHarness(ABC):
             if born_watched is None and await self._catch_up():
                 return
             while True:
-                event = await self._next_live(sub)
-                if event is RESYNC:
-                    if await self._catch_up():
-                        return
-                elif is_after(event.id, self._last) and await self._send_event(event):
+                # What came with the event (the rest of a worker's batch, what came while the
+                # last were sent) goes with it.
+                if await self._send_live([await self._next_live(sub), *sub.take_queued()]):
                     return
+
+    async def _send_live(self, events: list[StoredEvent | None]) -> bool:
+        """Send live events that came together; at a ``RESYNC`` among them, catch up from the
+        log. True once the job ended."""
+        together: list[StoredEvent] = []
+        for event in events:
+            if event is RESYNC:
+                if await self._send_together(together) or await self._catch_up():
+                    return True
+                together = []
+            else:
+                together.append(event)
+        return await self._send_together(together)
+
+    async def _send_together(self, events: list[StoredEvent]) -> bool:
+        """Send events not sent yet under one send deadline (a timer armed and cancelled per
+        frame cost more than the frame). True once the job ended."""
+        if not events:
+            return False
+
+        async def send_all() -> bool:
+            for event in events:
+                if is_after(event.id, self._last) and await self._send_event(event):
+                    return True
+            return False
+
+        return await self._within_deadline(send_all())
 
     async def _catch_up(self) -> bool:
         """Send every logged event after the last one sent; True once nothing more will come."""
@@ -200,7 +227,7 @@ class SocketHarness(ABC):
             self.services.settings.catchup_page_bytes,
         )
         for event in page.events:
-            if await self._send_event(event):
+            if await self._within_deadline(self._send_event(event)):
                 return True, False
         return False, page.more
 
@@ -220,21 +247,31 @@ class SocketHarness(ABC):
                 await self.keep_alive()
 
     async def _send_event(self, event: StoredEvent) -> bool:
+        """Send the event's frames (within the caller's deadline); True for the job's end."""
         for text in self.encode(event):
-            await self.send(text)
+            await self._send_now(text)
         metrics.EVENTS_RELAYED.inc()
         self._last = event.id
         return event.is_terminal
 
     async def send(self, text: str) -> None:
-        """Send one frame, or raise ``SlowClient`` when the client does not take it in time.
+        """Send one frame, or raise ``SlowClient`` when the client does not take it in time."""
+        await self._within_deadline(self._send_now(text))
+
+    async def _send_now(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+        self._last_sent = asyncio.get_running_loop().time()
+
+    async def _within_deadline(self, sending: Awaitable[T]) -> T:
+        """``sending``'s result, or ``SlowClient`` when it took over the send timeout.
 
         The server only waits while its write buffer for this socket is full, so a wait this
         long means the client stopped reading; cancelling it leaves no partial frame behind.
         """
         try:
-            async with asyncio.timeout(self._send_timeout), self._send_lock:
-                await self.websocket.send_text(text)
+            async with asyncio.timeout(self._send_timeout):
+                result = await sending
         except TimeoutError:
             timed_out = True
         else:
@@ -244,7 +281,7 @@ class SocketHarness(ABC):
             # reach the timeout, which holds this task, which holds the error: a cycle that
             # kept every frame (and the page of events being sent) until a full collection.
             raise SlowClient
-        self._last_sent = asyncio.get_running_loop().time()
+        return result
 
     async def _read_frames(self) -> None:
         limit = self.services.settings.max_frame_bytes
