@@ -29,3 +29,14 @@ async def test_past_its_bound_the_queue_is_dropped_for_a_resync() -> None:
     assert sub.pending
     assert await sub.get() is RESYNC
     assert not sub.pending
+
+
+async def test_take_queued_empties_the_queue_in_order_resync_included() -> None:
+    sub = Subscription(maxsize=2)
+    assert sub.take_queued() == []
+    sub.push(event(1))
+    assert sub.take_queued() == [event(1)]
+    for seq in range(2, 6):  # past the bound at the third: a resync, then what came after
+        sub.push(event(seq))
+    assert sub.take_queued() == [RESYNC, event(5)]
+    assert not sub.pending
