@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from backend.auth import AuthError
 from backend.deps import get_authenticator
 from backend.http_errors import STORE_ERRORS, STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE
-from backend.socket_harness import close_within
+from backend.socket_close import close_within
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

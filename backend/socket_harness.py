@@ -36,6 +36,7 @@ from backend.event_log import CursorTooOld, StoredEvent, read_page
 from backend.memory_release import release_freed_memory_soon
 from backend.relay import RESYNC, Subscription
 from backend.services import Services
+from backend.socket_close import close_within
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +169,13 @@ class SocketHarness(ABC):
             if born_watched is None and await self._catch_up():
                 return
             while True:
-                # What came with the event (the rest of a worker's batch, what came while the
-                # last were sent) goes with it.
                 if await self._send_live([await self._next_live(sub), *sub.take_queued()]):
                     return
 
     async def _send_live(self, events: list[StoredEvent | None]) -> bool:
-        """Send live events that came together; at a ``RESYNC`` among them, catch up from the
-        log. True once the job ended."""
+        """Send live events that came together (the rest of a worker's batch, what came while
+        the last were sent); at a ``RESYNC`` among them, catch up from the log. True once the
+        job ended."""
         together: list[StoredEvent] = []
         for event in events:
             if event is RESYNC:
@@ -187,8 +187,7 @@ class SocketHarness(ABC):
         return await self._send_together(together)
 
     async def _send_together(self, events: list[StoredEvent]) -> bool:
-        """Send events not sent yet under one send deadline (a timer armed and cancelled per
-        frame cost more than the frame). True once the job ended."""
+        """Send them under one deadline (a timer per frame cost more than it); True at the end."""
         if not events:
             return False
 
@@ -298,14 +297,3 @@ class SocketHarness(ABC):
                 await self.on_frame(text, data)
             except (RedisError, OSError):
                 await self.on_store_error()
-
-
-async def close_within(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:
-    """Close a socket, giving up after ``timeout`` seconds.
-
-    Closing waits for buffer space like any send, so a client that stopped reading would
-    otherwise hold the close forever.
-    """
-    with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
-        async with asyncio.timeout(timeout):
-            await websocket.close(code, reason)

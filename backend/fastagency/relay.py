@@ -19,8 +19,9 @@ from starlette.websockets import WebSocket
 from agentjobs.protocol import START
 from backend.answers import AnswerRejected, submit_answer
 from backend.event_log import StoredEvent
+from backend.fastagency.answers import answer_value
 from backend.fastagency.frames import KeepAliveFrame
-from backend.fastagency.translate import FrameTranslator, answer_value, error_frame
+from backend.fastagency.translate import FrameTranslator, error_frame
 from backend.job_start import AcceptedJob, send_job
 from backend.relay import Subscription
 from backend.services import Services

@@ -1,4 +1,4 @@
-"""Translating one job's agentjobs events into FastAgency frames, and bare-string answers back.
+"""Translating one job's agentjobs events into FastAgency frames (answers back: ``answers``).
 
 | agentjobs event | FastAgency frames |
 |---|---|
@@ -21,7 +21,6 @@ from typing import Any
 
 from agentjobs.protocol import (
     EVENT_ADAPTER,
-    AnswerValue,
     ErrorEvent,
     Event,
     InputReceived,
@@ -38,6 +37,7 @@ from agentjobs.protocol import (
     WorkflowFailed,
 )
 from backend.event_log import StoredEvent
+from backend.fastagency.answers import APPROVE, REJECT
 from backend.fastagency.frames import (
     ErrorContent,
     ErrorFrame,
@@ -154,10 +154,6 @@ def _multiple_choice(e: MultipleChoice, run: RunInfo, ids: FrameIds) -> list[Fas
             workflow_uuid=run.job_id, sender=e.sender, recipient=USER, uuid=ids(0), content=content
         )
     ]
-
-
-APPROVE, REJECT = "approve", "reject"
-"""The choices a tool approval offers a FastAgency client (it has no approval frame)."""
 
 
 def _tool_approval(e: ToolApproval, run: RunInfo, ids: FrameIds) -> list[FastAgencyFrame]:
@@ -293,26 +289,3 @@ class FrameTranslator:
 
     def _is_asked(self, request_id: str) -> bool:
         return self.asked is not None and self.asked.request_id == request_id
-
-
-def answer_value(request: InputRequest, text: str) -> AnswerValue:
-    """A bare-string answer as the value the request takes.
-
-    FastAgency joins the labels of a multi-select with ``","``; an empty answer to a choice
-    picks its default when there is one. A tool approval's choice is its decision (any other
-    text rejects the call, with the text as the reason).
-    """
-    if isinstance(request, ToolApproval):
-        if text.strip() == APPROVE:
-            return {"decision": APPROVE}
-        reason = text.strip() if text.strip() not in ("", REJECT) else "rejected in the chat"
-        return {"decision": REJECT, "reason": reason}
-    if not isinstance(request, MultipleChoice):
-        return text
-    if not text.strip() and request.default is not None:
-        return request.default if request.single else [request.default]
-    if request.single:
-        return text
-    if text in request.choices:  # one label that itself contains a comma
-        return [text]
-    return [part.strip() for part in text.split(",") if part.strip()]

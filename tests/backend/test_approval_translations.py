@@ -8,8 +8,9 @@ import pytest
 
 from agentjobs.protocol import AnswerValue, ToolApproval, answer_problem
 from backend.agui.translate import response_schema
+from backend.fastagency.answers import answer_value
 from backend.fastagency.frames import MultipleChoiceFrame
-from backend.fastagency.translate import RunInfo, answer_value, event_frames
+from backend.fastagency.translate import RunInfo, event_frames
 
 SCHEMA = {
     "type": "object",

@@ -26,13 +26,9 @@ from agentjobs.protocol import (
     event_json,
 )
 from backend.event_log import StoredEvent
+from backend.fastagency.answers import answer_value
 from backend.fastagency.frames import FRAME_ADAPTER, KeepAliveFrame, frame_uuid
-from backend.fastagency.translate import (
-    FrameTranslator,
-    RunInfo,
-    answer_value,
-    tool_arguments,
-)
+from backend.fastagency.translate import FrameTranslator, RunInfo, tool_arguments
 from tests.support.fastagency_wire import CONTENT_KEYS, assert_frame_shape
 
 JOB = "0123456789abcdef0123456789abcdef"
