@@ -109,13 +109,18 @@ class KeepAliveContent(_Strict):
 # Frames: the common envelope plus a literal type tag and its content.
 
 
+def new_frame_uuid() -> str:
+    """A random frame uuid, for a frame that shows no logged event (a keep-alive, a refusal)."""
+    return uuid.uuid4().hex
+
+
 class _FrameBase(_Strict):
     workflow_uuid: str
     """The job id (a hex UUID): the run's own routing, never the client's chosen UUID."""
     sender: str | None = None
     recipient: str | None = None
     auto_reply: bool = False
-    uuid: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    uuid: str = Field(default_factory=new_frame_uuid)
     """Unique per message."""
 
 

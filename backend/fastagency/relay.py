@@ -10,7 +10,6 @@ subscription and two idle tasks here, never a thread.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterable
 
 from redis.exceptions import RedisError
@@ -117,4 +116,4 @@ class FastAgencySession(SocketHarness):
         self.translator.asked = None
 
     async def _refuse(self, short: str, long: str) -> None:
-        await self.send(error_frame(self.job_id, short, long, uuid.uuid4().hex).model_dump_json())
+        await self.send(error_frame(self.job_id, short, long).model_dump_json())

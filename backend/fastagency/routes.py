@@ -176,8 +176,7 @@ async def _close_with_error(
 ) -> None:
     """Tell the client why with an ``error`` frame, then close cleanly (1000)."""
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        frame = error_frame(workflow_uuid, short, long, uuid.uuid4().hex)
-        await websocket.send_text(frame.model_dump_json())
+        await websocket.send_text(error_frame(workflow_uuid, short, long).model_dump_json())
         await websocket.close(status.WS_1000_NORMAL_CLOSURE, short[:120])
 
 

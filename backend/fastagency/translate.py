@@ -59,6 +59,7 @@ from backend.fastagency.frames import (
     WorkflowStartedContent,
     WorkflowStartedFrame,
     frame_uuid,
+    new_frame_uuid,
 )
 
 WORKFLOW = "Workflow"
@@ -88,13 +89,13 @@ def started_frame(run: RunInfo, uuid: str) -> WorkflowStartedFrame:
     )
 
 
-def error_frame(workflow_uuid: str, short: str, long: str, uuid: str) -> ErrorFrame:
-    """An ``error`` frame from the run (also used to refuse a client frame)."""
+def error_frame(workflow_uuid: str, short: str, long: str, uuid: str | None = None) -> ErrorFrame:
+    """An ``error`` frame from the run (also used to refuse a client frame, with a new uuid)."""
     return ErrorFrame(
         workflow_uuid=workflow_uuid,
         sender=WORKFLOW,
         recipient=USER,
-        uuid=uuid,
+        uuid=uuid or new_frame_uuid(),
         content=ErrorContent(short=short, long=long),
     )
 

@@ -125,7 +125,7 @@ def every_frame_type() -> list[dict[str, Any]]:
     for seq, event in enumerate(events, start=1):
         body = event_json(f"1-{seq}", event.model_dump_json(exclude={"id"}))
         frames += translator.translate(StoredEvent(f"1-{seq}", event.type, body))
-    frames += [KeepAliveFrame(workflow_uuid=job), error_frame(job, "short", "long", "a-new-uuid")]
+    frames += [KeepAliveFrame(workflow_uuid=job), error_frame(job, "short", "long")]
     return [json.loads(f.model_dump_json()) for f in frames]
 
 
