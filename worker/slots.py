@@ -95,10 +95,15 @@ class SlotPressure:
         with self._lock:
             self._waits.pop(job_id, None)
 
-    def start(self, client: redis.Redis, queues: list[str], slots: int) -> threading.Thread:
-        """Watch ``queues`` (this worker's) for a pool of ``slots``, on a daemon thread."""
+    def watch(self, client: redis.Redis, queues: list[str], slots: int) -> None:
+        """Make ``check`` read ``queues`` (this worker's) for a pool of ``slots``."""
         self._client, self._slots = client, slots
         self._lists = [listed for queue in queues for listed in queue_lists(queue)]
+
+    def start(self, client: redis.Redis, queues: list[str], slots: int) -> threading.Thread:
+        """``watch`` the queues and check them on a daemon thread: when a wait begins, and every
+        ``PRESSURE_CHECK_SECONDS`` while one is on."""
+        self.watch(client, queues, slots)
         thread = threading.Thread(target=self._run, name="agentjobs-slots", daemon=True)
         thread.start()
         return thread

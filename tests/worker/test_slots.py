@@ -13,7 +13,7 @@ from agentjobs.celery_config import queue_lists
 from agentjobs.connection import connect
 from agentjobs.settings import RedisSettings
 from worker.reply_wait import YIELD_MARKER, YIELDED, blpop_or_yield
-from worker.slots import SlotPressure
+from worker.slots import PRESSURE_CHECK_SECONDS, SlotPressure
 
 QUEUE = "agentjobs.wf.slots-test"
 
@@ -31,7 +31,8 @@ async def test_the_oldest_waits_are_asked_only_when_no_slot_is_free_and_jobs_are
     held = {"a"}
     pressure = SlotPressure(held=lambda: held)
     client = sync_redis.Redis.from_url(isolated_db, decode_responses=True)
-    watching = pressure.start(client, [QUEUE], slots=2)
+    # No watching thread: its own checks would race this test's (it asked "c" first once).
+    pressure.watch(client, [QUEUE], slots=2)
     try:
         oldest, newer = pressure.register("a"), pressure.register("b")
         client.rpush(queue_lists(QUEUE)[1], "a new job's task")
@@ -63,10 +64,28 @@ async def test_the_oldest_waits_are_asked_only_when_no_slot_is_free_and_jobs_are
         assert pressure.check() == 0
         client.delete(*queue_lists(QUEUE))
     finally:
+        client.close()
+
+
+async def test_the_watching_thread_asks_a_wait_when_a_job_is_queued_behind_full_slots(
+    isolated_db: str,
+) -> None:
+    pressure = SlotPressure(held=lambda: {"a"})
+    client = sync_redis.Redis.from_url(isolated_db, decode_responses=True)
+    watching = pressure.start(client, [QUEUE], slots=1)
+    try:
+        asked = pressure.register("a")
+        await asyncio.sleep(3 * PRESSURE_CHECK_SECONDS)
+        assert not asked.is_set()  # nothing queued: the full slot is not needed
+        client.rpush(queue_lists(QUEUE)[1], "a new job's task")
+        await asyncio.wait_for(asked.wait(), timeout=5)
+        pressure.unregister("a")
+    finally:
         pressure.stop()
         # Closed under a check in flight, the client failed inside redis-py on that thread
         # (an AttributeError, reported as an unhandled thread exception in the next test).
         watching.join(timeout=5)
+        client.delete(*queue_lists(QUEUE))
         client.close()
 
 
