@@ -3,11 +3,17 @@ checks links) and the worker (which delivers, signs and mints links)."""
 
 from __future__ import annotations
 
+import base64
+import hmac
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from standardwebhooks import Webhook
 
 from agentjobs.protocol.webhooks import http_url_problem
 from agentjobs.settings import RedisSettings
+
+_USER_SECRET_CONTEXT = b"agentjobs webhook key of user "
+"""What a user's webhook key is derived for (never the same bytes as another key's)."""
 
 
 class WebhookSettings(RedisSettings):
@@ -20,8 +26,9 @@ class WebhookSettings(RedisSettings):
     """The deployment's webhook endpoint: every job's events go there (besides a job's own
     ``webhook_url``). Recorded in each job when it is created."""
     webhook_secret: SecretStr | None = None
-    """The ``whsec_...`` key (Standard Webhooks) every delivery is signed with, the per-job
-    endpoints' included. Required once any webhook is configured."""
+    """The ``whsec_...`` key (Standard Webhooks) the deployment's endpoint is signed with; each
+    user's own job endpoints are signed with a key derived from it (``user_secret``). Required
+    once any webhook is configured."""
     webhook_retry_seconds: float = Field(default=86400.0, gt=0)
     """How long a delivery is retried (from the event) before it is given up as ``failed``."""
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)
@@ -39,6 +46,16 @@ class WebhookSettings(RedisSettings):
     from which the links' signing key is derived."""
     answer_link_ttl_seconds: int = Field(default=3600, ge=60)
     """How long an answer link is valid when its request has no deadline of its own."""
+
+    def user_secret(self, user: str) -> str:
+        """The ``whsec_...`` key that ``user``'s own job endpoints (``webhook_url``) are signed
+        with: derived from ``webhook_secret``, one per user, so that no user holds the
+        deployment's key or another user's (``GET /webhooks/secret`` gives it to its user)."""
+        if self.webhook_secret is None:
+            raise ValueError("no AGENTJOBS_WEBHOOK_SECRET to derive a user's webhook key from")
+        key = base64.b64decode(self.webhook_secret.get_secret_value().removeprefix("whsec_"))
+        derived = hmac.digest(key, _USER_SECRET_CONTEXT + user.encode(), "sha256")
+        return "whsec_" + base64.b64encode(derived).decode()
 
     @field_validator("webhook_url", "public_url")
     @classmethod

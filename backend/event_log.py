@@ -147,14 +147,6 @@ async def read_page(
     return EventPage(events, more=bool(more))
 
 
-async def read_events(
-    redis: Redis, job_id: str, after: str, limit: int | None
-) -> list[StoredEvent]:
-    """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; at most
-    ``limit`` of them. Raises ``CursorTooOld`` like ``read_page``."""
-    return (await read_page(redis, job_id, after, limit)).events
-
-
 def _fields(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 

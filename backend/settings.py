@@ -53,8 +53,9 @@ class ApiSettings(WebhookSettings, UsageLimits):
     reply_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     """How long an answer waits in Redis for the worker to pick it up."""
     catchup_page_bytes: int = Field(default=1024 * 1024, ge=1024)
-    """Most bytes of events a socket reads from the log at once while catching up (one event
-    larger than this comes alone): what a client that stops reading can make the API hold."""
+    """Most bytes of events read from the log at once, for a socket catching up and for a page
+    of ``GET /jobs/{id}/events`` (one event larger than this comes alone): what one request, or
+    a client that stops reading, can make the API hold."""
     max_sockets_per_user: int = Field(default=50, ge=0)
     """Job WebSockets (``/jobs/{id}/ws`` and ``/fastagency/ws``) one user may have open at
     once, counted across API processes (0: no limit); past it the handshake gets HTTP 429."""

@@ -35,7 +35,6 @@ from agentjobs.scripts.create import QueuedTask, queue_task
 from agentjobs.settings import RedisSettings
 from agentjobs.tracing import trace_fields
 from backend import catalog, event_log, job_listing
-from backend.event_log import StoredEvent
 from backend.hand_back import Requeue, hand_back
 from backend.job_outcomes import (
     AnswerOutcome,
@@ -157,10 +156,13 @@ class JobStore:
         """A page of the user's jobs, newest first, and how many there are (``job_listing``)."""
         return await job_listing.user_jobs(self.redis, user, offset, limit, statuses)
 
-    async def read_events(self, job_id: str, after: str, limit: int | None) -> list[StoredEvent]:
-        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first; raises
-        ``CursorTooOld`` when the log was trimmed past it (see ``event_log.read_events``)."""
-        return await event_log.read_events(self.redis, job_id, after, limit)
+    async def read_page(
+        self, job_id: str, after: str, limit: int | None, max_bytes: int | None = None
+    ) -> event_log.EventPage:
+        """Events strictly after the cursor ``after`` (``"0"`` for all), oldest first, bounded
+        in number and bytes; raises ``CursorTooOld`` when the log was trimmed past it (see
+        ``event_log.read_page``)."""
+        return await event_log.read_page(self.redis, job_id, after, limit, max_bytes)
 
     async def answer(
         self,

@@ -70,6 +70,15 @@ def with_answer_link(body: str, webhook_type: str, config: WebhookSettings) -> s
     return json.dumps(payload, separators=(",", ":"))
 
 
+def signing_key(config: WebhookSettings, record: dict[str, str]) -> str:
+    """The key a delivery is signed with: the deployment's for its own endpoint, the job's
+    user's for the job's ``webhook_url``."""
+    assert config.webhook_secret is not None  # checked by the caller
+    if record["target"] == "job":
+        return config.user_secret(record["user"])
+    return config.webhook_secret.get_secret_value()
+
+
 async def attempt(config: WebhookSettings, record: dict[str, str]) -> tuple[AttemptResult, Answer]:
     """Make one attempt at the delivery ``record`` (its Redis hash)."""
     if config.webhook_secret is None:
@@ -79,7 +88,7 @@ async def attempt(config: WebhookSettings, record: dict[str, str]) -> tuple[Atte
     except DestinationRefused as exc:
         return "refused", Answer(None, str(exc))
     body = with_answer_link(record["body"], record["type"], config)
-    headers = signed_headers(config.webhook_secret.get_secret_value(), record["webhook_id"], body)
+    headers = signed_headers(signing_key(config, record), record["webhook_id"], body)
     timeout = config.webhook_timeout_seconds
     try:
         async with asyncio.timeout(timeout), http_client(timeout) as client:

@@ -178,8 +178,8 @@ class UsageRow(_Frame):
     model_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
-    """Cost of the calls to models with a known price."""
+    cost_usd: float | None = None
+    """Cost of the calls to models with a known price; null when none of them had one."""
 
 
 class UsageReport(_Frame):

@@ -64,6 +64,13 @@ class WebhookList(_Frame):
     deliveries: list[WebhookDelivery]
 
 
+class WebhookSecret(_Frame):
+    """Answer of ``GET /webhooks/secret``: the key the caller's own job endpoints are signed
+    with (Standard Webhooks, ``whsec_<base64>``)."""
+
+    secret: str
+
+
 class AnswerLinkView(_Frame):
     """Answer of ``GET /answer/{token}`` (JSON): the question the link answers."""
 

@@ -31,7 +31,7 @@ local function outbox(job, id, wtype)
   -- The event's own time, read without decoding the event: a result nested past cjson's depth
   -- limit must not break the job's write. Its JSON starts with job_id (hex), then ts.
   local ts = string.match(stored, '^{"job_id":"[^"]*","ts":"([^"]*)"') or ''
-  local rec = redis.call('HMGET', job, 'job_id', 'workflow', 'status')
+  local rec = redis.call('HMGET', job, 'job_id', 'workflow', 'status', 'user')
   local body = '{"type":"' .. wtype .. '","timestamp":"' .. ts .. '"'
     .. ',"data":{"job_id":' .. cjson.encode(rec[1]) .. ',"workflow":' .. cjson.encode(rec[2])
     .. ',"status":' .. cjson.encode(rec[3]) .. ',"event":' .. full .. '}}'
@@ -42,8 +42,8 @@ local function outbox(job, id, wtype)
     local key = job .. ':webhook:' .. wid
     if redis.call('EXISTS', key) == 0 then
       redis.call('HSET', key, 'webhook_id', wid, 'job_id', rec[1], 'type', wtype,
-        'target', target['name'], 'url', target['url'], 'event_id', id, 'body', body,
-        'status', 'pending', 'attempts', '0', 'created_ms', ms)
+        'target', target['name'], 'url', target['url'], 'user', rec[4], 'event_id', id,
+        'body', body, 'status', 'pending', 'attempts', '0', 'created_ms', ms)
       redis.call('ZADD', job .. ':webhooks', ms, wid)
       redis.call('ZADD', '@DUE@', ms, rec[1] .. ' ' .. wid)
     end

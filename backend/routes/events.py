@@ -44,14 +44,18 @@ async def read_events(
     after: Cursor = "0",
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> Response:
-    """The job's events after the cursor ``after``, oldest first (``EventPage``)."""
+    """The job's events after the cursor ``after``, oldest first (``EventPage``): at most
+    ``limit`` of them and, past the first, at most ``AGENTJOBS_CATCHUP_PAGE_BYTES`` of JSON."""
     await load_visible_job(services, user, job_id)
     try:
-        events = await services.store.read_events(job_id, after, limit)
+        page = await services.store.read_page(
+            job_id, after, limit, services.settings.catchup_page_bytes
+        )
     except CursorTooOld as exc:
         gone = cursor_too_old_body(exc.resume_after)
         return JSONResponse(gone, status_code=HTTP_410_CURSOR_TOO_OLD)
-    next_after = events[-1].id if len(events) == limit else None
+    events = page.events
+    next_after = events[-1].id if page.more else None
     # The events are stored as JSON already: splice them rather than re-serialise.
     body = '{"events":[' + ",".join(e.json for e in events) + '],"next_after":'
     body += f'"{next_after}"' if next_after else "null"

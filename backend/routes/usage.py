@@ -74,7 +74,8 @@ async def read_usage(
             model_calls=int(counters["calls"]),
             prompt_tokens=int(counters["prompt"]),
             completion_tokens=int(counters["completion"]),
-            cost_usd=round(counters["cost"], 9),
+            # No call of the group had a price: its cost is unknown, not nothing.
+            cost_usd=round(counters["cost"], 9) if "cost" in counters else None,
         )
         for key, counters in sorted(totals.items())
     ]

@@ -1,4 +1,5 @@
-"""``GET /jobs/{id}/webhooks``: the job's webhook deliveries and how each went."""
+"""``GET /jobs/{id}/webhooks`` (a job's deliveries and how each went) and ``GET /webhooks/secret``
+(the key a user's own job endpoints are signed with)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from datetime import UTC, datetime
 from typing import cast
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from agentjobs import keys
-from agentjobs.protocol.webhooks import WebhookDelivery, WebhookList
+from agentjobs.protocol.webhooks import WebhookDelivery, WebhookList, WebhookSecret
 from backend.deps import CurrentUser, ServicesDep, load_job
 
 router = APIRouter(tags=["jobs"])
@@ -60,3 +61,16 @@ async def list_webhooks(job_id: str, services: ServicesDep, user: CurrentUser) -
             pipe.hgetall(keys.webhook(job_id, webhook_id))
         found = cast(list[dict[str, str]], await pipe.execute()) if ids else []
     return WebhookList(deliveries=[delivery_of(raw) for raw in found if raw])
+
+
+@router.get(
+    "/webhooks/secret",
+    responses={404: {"description": "This server signs no webhooks (no AGENTJOBS_WEBHOOK_SECRET)"}},
+)
+async def webhook_secret(services: ServicesDep, user: CurrentUser) -> WebhookSecret:
+    """The key that the caller's jobs' own ``webhook_url`` deliveries are signed with: verify
+    them with it (Standard Webhooks). It is the caller's alone; the deployment's endpoint has
+    its own."""
+    if services.settings.webhook_secret is None:
+        raise HTTPException(404, "no AGENTJOBS_WEBHOOK_SECRET on this server: it signs no webhooks")
+    return WebhookSecret(secret=services.settings.user_secret(user))

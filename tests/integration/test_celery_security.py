@@ -77,7 +77,7 @@ async def test_a_pickled_task_is_refused_and_nothing_runs(
         record = await store.get(job_id)
         assert record is not None
         assert (record.status, record.started_at, record.worker) == ("queued", None, None)
-        events = await store.read_events(job_id, "0", None)
+        events = (await store.read_page(job_id, "0", None)).events
         assert [event.type for event in events] == ["job_queued"]
         assert not marker.exists()
         assert f"run_workflow[{job_id}]" not in worker_log.read_text()[log_start:]

@@ -89,3 +89,29 @@ async def test_a_client_connecting_after_the_end_gets_the_whole_log_in_order(
     page = (await http.get(f"/jobs/{job_id}/events", params={"limit": 3})).json()
     assert page["events"] == ws.events[:3]
     assert page["next_after"] == ws.events[2]["id"]
+
+
+async def test_a_page_of_the_log_is_bounded_in_bytes_and_says_where_to_read_on(
+    http: httpx.AsyncClient, api_url: str
+) -> None:
+    # 1,200 messages of 2 KiB: over twice the default page bound (1 MiB) in all.
+    job_id = await start_job(http, "chatty", count=1200, size=2048)
+    async with job_socket(api_url, job_id) as ws:
+        await ws.until_end()
+    logged, sizes, after = [], [], "0"
+    while after is not None:
+        response = await http.get(f"/jobs/{job_id}/events", params={"after": after})
+        page = response.json()
+        assert page["events"], "a page after which nothing follows says so (null next_after)"
+        logged += page["events"]
+        # The bound is on the events as stored; each comes with its id (under 40 bytes) added.
+        sizes.append(len(response.content) - 40 * len(page["events"]))
+        after = page["next_after"]
+    assert logged == _logged(ws.events)
+    assert len(sizes) >= 3, sizes  # not the 1,000 events of the default limit: the bytes' bound
+    assert max(sizes) <= 1024 * 1024 + 1024, sizes
+    # A page of exactly ``limit`` events that ends the log says so too.
+    last_but_three = logged[-4]["id"]
+    params = {"after": last_but_three, "limit": 3}
+    tail = (await http.get(f"/jobs/{job_id}/events", params=params)).json()
+    assert tail["events"] == logged[-3:] and tail["next_after"] is None

@@ -7,16 +7,20 @@ import asyncio
 import os
 import re
 import signal
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+import redis.asyncio
 
+from agentjobs.scripts.usage import record_usage
 from tests.support.client import job_socket, start_job
 from tests.support.durable import answer_frame, assert_one_transcript
 from tests.support.fake_openai import FakeOpenAI, fake_openai_server
@@ -173,3 +177,31 @@ async def test_metrics_and_usage_agree_with_the_model(stack: UsageStack) -> None
     assert future["rows"] == []
     # Days past the retention are gone: the answer counts from the oldest day kept.
     assert ancient["since"] > "2000-01-01" and ancient["rows"] == by_workflow["rows"]
+
+
+async def test_a_group_with_no_priced_call_has_no_cost(
+    http: httpx.AsyncClient, redis_srv: RedisServer
+) -> None:
+    unpriced, priced = f"unpriced-{uuid.uuid4().hex}", f"priced-{uuid.uuid4().hex}"
+    store = redis.asyncio.Redis.from_url(redis_srv.url)
+    try:
+        for workflow, cost in ((unpriced, None), (priced, 0.25), (priced, None)):
+            await record_usage(
+                store,
+                job_id=uuid.uuid4().hex,
+                user="default",  # the API's user in dev mode
+                workflow=workflow,
+                model="some-model",
+                day=datetime.now(UTC).date().isoformat(),
+                prompt_tokens=10,
+                completion_tokens=5,
+                cost_usd=cost,
+                ttl_seconds=3600,
+                metrics={},
+            )
+    finally:
+        await store.aclose()
+    rows = {r["key"]: r for r in (await http.get("/usage")).json()["rows"]}
+    assert rows[unpriced]["model_calls"] == 1 and rows[unpriced]["cost_usd"] is None
+    # Of a priced call and an unpriced one, the cost is the priced call's.
+    assert rows[priced]["model_calls"] == 2 and rows[priced]["cost_usd"] == 0.25

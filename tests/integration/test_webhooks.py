@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.support.stack import api_server, celery_worker, wait_until
 from tests.support.webhook_receiver import Received, WebhookReceiver
@@ -35,10 +36,18 @@ def start(stack: WebhookStack, workflow: str, **body: object) -> str:
     return str(answer.json()["job_id"])
 
 
-def verified(item: Received) -> dict[str, object]:
+def verified(item: Received, secret: str = SECRET) -> dict[str, object]:
     """The payload, once the signature checks out with the official verifier."""
-    payload: dict[str, object] = Webhook(SECRET).verify(item.body, item.headers)
+    payload: dict[str, object] = Webhook(secret).verify(item.body, item.headers)
     return payload
+
+
+def users_secret(stack: WebhookStack) -> str:
+    """``GET /webhooks/secret``: the key the caller's own job endpoints are signed with."""
+    with stack.client() as client:
+        answer = client.get("/webhooks/secret")
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["secret"])
 
 
 def attempts(delivery: dict[str, object]) -> int:
@@ -77,7 +86,16 @@ def test_every_event_is_delivered_signed(stack: WebhookStack) -> None:
         assert isinstance(data, dict) and data["job_id"] == job_id
         assert payload["timestamp"] == data["event"]["ts"]
         assert item.headers["webhook-id"].startswith(f"msg_{job_id}_")
-    asked = [verified(item) for item in for_job(receiver.received, asking)]
+    # The job's own endpoint is its user's: signed with the user's key, not the deployment's
+    # (which would let every user forge the deployment's webhooks), and the other way round.
+    own = users_secret(stack)
+    assert own != SECRET and own == users_secret(stack)
+    keys = {"/hook": SECRET, "/job-hook": own}
+    asked = [verified(item, keys[item.path]) for item in for_job(receiver.received, asking)]
+    for item in for_job(receiver.received, asking):
+        other = SECRET if item.path == "/job-hook" else own
+        with pytest.raises(WebhookVerificationError):
+            verified(item, other)
     question = next(p for p in asked if p["type"] == "job.awaiting_input")
     data = question["data"]
     assert isinstance(data, dict)
@@ -132,9 +150,10 @@ def test_every_event_arrives_once_the_receiver_is_back(stack: WebhookStack) -> N
         (shown,) = stack.wait_deliveries(job_id, lambda f: f[0]["status"] == "delivered")
         assert attempts(shown) >= 3
     bodies: dict[str, set[str]] = defaultdict(set)
+    keys = {"/hook": SECRET, "/job-hook": users_secret(stack)}  # the earlier tests' too
     for item in receiver.received:
         bodies[item.headers["webhook-id"]].add(item.body)
-        verified(item)
+        verified(item, keys[item.path])
     assert all(len(seen) == 1 for seen in bodies.values())
     expected = {jobs[0]: "job.succeeded", jobs[1]: "job.failed", jobs[2]: "job.succeeded"}
     for job_id, kind in expected.items():

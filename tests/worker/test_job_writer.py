@@ -63,7 +63,7 @@ async def test_a_final_write_sent_twice_succeeds_once(redis: Redis, isolated_db:
     cursor = await writer.complete(3)
     assert await writer.complete(3) == cursor
     store = JobStore(redis, RedisSettings(redis_url=isolated_db))
-    events = await store.read_events(job_id, "0", None)
+    events = (await store.read_page(job_id, "0", None)).events
     assert [e.type for e in events].count("workflow_completed") == 1
     with pytest.raises(JobLost):
         await _writer(redis, isolated_db, job_id).complete(4)
@@ -77,7 +77,7 @@ async def test_back_to_back_messages_are_logged_in_order_before_the_end(
         assert await writer.emit(TextMessage(job_id=job_id, sender="bot", content=str(n))) == ""
     await writer.complete(None)
     store = JobStore(redis, RedisSettings(redis_url=isolated_db))
-    events = await store.read_events(job_id, "0", None)
+    events = (await store.read_page(job_id, "0", None)).events
     said = [TextMessage.model_validate_json(e.json).content for e in events[2:-1]]
     assert said == [str(n) for n in range(30)] and events[-1].type == "workflow_completed"
 

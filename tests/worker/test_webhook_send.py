@@ -11,10 +11,11 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from agentjobs.webhook_settings import WebhookSettings
 from worker.webhook_send import DestinationRefused, address_problem, checked_address, signed_headers
-from worker.webhook_task import backoff_seconds, with_answer_link
+from worker.webhook_task import backoff_seconds, signing_key, with_answer_link
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -63,6 +64,21 @@ def test_the_signature_verifies_with_standardwebhooks() -> None:
     assert Webhook(SECRET).verify(body, headers) == {"type": "job.succeeded"}
     with pytest.raises(Exception, match="signature"):
         Webhook(SECRET).verify(body + " ", headers)
+
+
+def test_a_jobs_own_endpoint_is_signed_with_its_users_key_alone() -> None:
+    config = WebhookSettings(webhook_secret=SecretStr(SECRET))
+    ada, bob = config.user_secret("ada"), config.user_secret("bob")
+    assert len({ada, bob, SECRET}) == 3 and ada == config.user_secret("ada")
+    record = {"target": "job", "user": "ada"}
+    assert signing_key(config, record) == ada
+    assert signing_key(config, {**record, "target": "global"}) == SECRET
+    body = '{"type":"job.succeeded"}'
+    headers = signed_headers(ada, "msg_1", body)
+    assert Webhook(ada).verify(body, headers) == {"type": "job.succeeded"}
+    for other in (bob, SECRET):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(other).verify(body, headers)
 
 
 def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
