@@ -53,6 +53,14 @@ ROUTES = [
     ),
     Route("GET", "/jobs/{job_id}/webhooks", checks=lambda b: b["deliveries"] == []),
     Route("GET", "/usage", on_job=False, checks=lambda b: b["group_by"] == "workflow"),
+    # This stack signs no webhooks; the key itself: tests/integration/test_webhooks.py.
+    Route(
+        "GET",
+        "/webhooks/secret",
+        404,
+        on_job=False,
+        checks=lambda b: "AGENTJOBS_WEBHOOK_SECRET" in b["detail"],
+    ),
     Route("POST", "/jobs/{job_id}/cancel", checks=lambda b: b["status"] == "cancelled"),
     # The matrix's job is waiting, so the owner's delete reaches the route and is refused;
     # deleting a finished job: test_the_owner_deletes_a_finished_job_and_no_one_else_can.
