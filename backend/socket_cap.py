@@ -1,6 +1,7 @@
-"""The cap on job WebSockets per user, counted in Redis across every API process.
+"""The cap on job streams per user, counted in Redis across every API process.
 
-Each open socket (``/jobs/{id}/ws`` or ``/fastagency/ws``) holds a slot: a member of the user's
+Each open job socket (``/jobs/{id}/ws`` or ``/fastagency/ws``) and each AG-UI run's SSE stream
+(``POST /ag-ui/{workflow}``) holds a slot: a member of the user's
 sorted set scored by when it lapses. The socket renews it every ``SLOT_TTL_MS / 3`` while it
 is open and gives it back when it closes; a slot of an API process that died (no close, no
 renewal) lapses after ``SLOT_TTL_MS``, so a crash blocks nobody for longer than that.
@@ -14,6 +15,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
+from fastapi import HTTPException
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
@@ -30,8 +32,9 @@ SLOT_TTL_MS = 60_000
 def too_many_sockets(cap: int) -> str:
     """The words of a refusal at the cap."""
     return (
-        f"you have {cap} job WebSockets open and the limit is {cap}: close one "
-        "(a socket follows one job; several jobs' events are also on GET /jobs/{id}/events)"
+        f"you have {cap} job streams open (WebSockets and AG-UI runs) and the limit is {cap}: "
+        "close one (a stream follows one job; several jobs' events are also on "
+        "GET /jobs/{id}/events)"
     )
 
 
@@ -74,6 +77,16 @@ async def admitted_socket(
                 websocket, 429, too_many_sockets(services.settings.max_sockets_per_user)
             )
         yield admitted
+
+
+async def stream_slot(services: Services, user: str) -> contextlib.AsyncExitStack:
+    """One of ``user``'s slots for an HTTP stream (an AG-UI run), held until the returned stack
+    is closed; HTTP 429 naming the limit when the user is at the cap."""
+    held = contextlib.AsyncExitStack()
+    if not await held.enter_async_context(socket_slot(services, user)):
+        await held.aclose()
+        raise HTTPException(429, too_many_sockets(services.settings.max_sockets_per_user))
+    return held
 
 
 async def _renew(services: Services, user: str, member: str) -> None:

@@ -8,6 +8,8 @@ job. A run on a known thread without ``resume`` re-attaches: it replays the curr
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from ag_ui.core import ResumeEntry, RunAgentInput
@@ -25,6 +27,7 @@ from backend.deps import CurrentUser, ServicesDep, load_job
 from backend.job_outcomes import CancelOutcome
 from backend.job_start import StartRefused, start_job
 from backend.services import Services
+from backend.socket_cap import stream_slot
 
 router = APIRouter(tags=["ag-ui"])
 
@@ -91,8 +94,8 @@ def _unprocessable(where: str, message: str) -> HTTPException:
             "an answer that does not fit the question"
         },
         429: {
-            "description": "Too many active jobs, or starting runs faster than the create "
-            "rate (`Retry-After`)"
+            "description": "Too many active jobs, starting runs faster than the create "
+            "rate (`Retry-After`), or too many job streams open (`AGENTJOBS_MAX_SOCKETS_PER_USER`)"
         },
     },
 )
@@ -100,6 +103,33 @@ async def run_agent(
     workflow: str, body: RunAgentInput, services: ServicesDep, user: CurrentUser
 ) -> StreamingResponse:
     """Run the workflow as an AG-UI agent: one thread is one job (`docs/protocols.md`)."""
+    # The stream counts against the user's cap on open job streams, before anything starts.
+    slot = await stream_slot(services, user)
+    try:
+        translator = await _run_translator(services, user, workflow, body)
+    except BaseException:
+        await slot.aclose()
+        raise
+    return StreamingResponse(
+        _holding(slot, run_body(services, translator)),
+        media_type="text/event-stream",
+        headers=_SSE_HEADERS,
+    )
+
+
+async def _holding(
+    slot: contextlib.AsyncExitStack, body: AsyncGenerator[str, None]
+) -> AsyncIterator[str]:
+    """``body``, with the user's stream slot held until it ends or the client leaves."""
+    async with slot, contextlib.aclosing(body):
+        async for text in body:
+            yield text
+
+
+async def _run_translator(
+    services: Services, user: str, workflow: str, body: RunAgentInput
+) -> RunTranslator:
+    """The thread's job, started or resumed as the request asks, and its run's translator."""
     thread = await threads.load(services.redis, user, body.thread_id)
     if thread is None:
         if body.resume:
@@ -114,17 +144,12 @@ async def run_agent(
         if body.resume:
             thread = await _resume(services, user, thread, record, body.resume)
     bind_job(job_id=thread.job_id, workflow=workflow, user=user)
-    translator = RunTranslator(
+    return RunTranslator(
         job_id=thread.job_id,
         workflow=workflow,
         thread_id=body.thread_id,
         run_id=body.run_id,
         start=thread.after,
-    )
-    return StreamingResponse(
-        run_body(services, translator, thread.after),
-        media_type="text/event-stream",
-        headers=_SSE_HEADERS,
     )
 
 

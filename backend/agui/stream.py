@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from ag_ui.core import BaseEvent
 from ag_ui.encoder import EventEncoder
@@ -25,8 +25,9 @@ KEEP_ALIVE = ": keep-alive\n\n"
 """An SSE comment, sent for an empty batch (silence): proxies and clients keep the stream open."""
 
 
-async def run_body(services: Services, translator: RunTranslator, after: str) -> AsyncIterator[str]:
-    """The SSE text of one run: ``RUN_STARTED`` ... exactly one ``RUN_FINISHED``/``RUN_ERROR``."""
+async def run_body(services: Services, translator: RunTranslator) -> AsyncGenerator[str, None]:
+    """The SSE text of one run (after ``translator.start``): ``RUN_STARTED`` ... exactly one
+    ``RUN_FINISHED``/``RUN_ERROR``."""
     encoder = EventEncoder()
 
     def encode(events: list[BaseEvent]) -> str:
@@ -34,7 +35,7 @@ async def run_body(services: Services, translator: RunTranslator, after: str) ->
 
     yield encode(translator.started())
     try:
-        follower = Follower(services, translator.job_id, after)
+        follower = Follower(services, translator.job_id, translator.start)
         async with contextlib.aclosing(follower.batches()) as batches:
             async for batch in batches:
                 if not batch:

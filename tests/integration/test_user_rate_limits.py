@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, ExitStack, contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from tests.support.agui_client import run_input
 from tests.support.client import start_job, ws_url
 from tests.support.stack import api_server, celery_worker
 
@@ -87,6 +89,29 @@ async def test_sockets_past_the_cap_are_refused_across_processes_until_one_close
         async with AsyncExitStack() as sockets:
             for _ in range(SOCKET_CAP):
                 await sockets.enter_async_context(connect(_fastagency_url(api_b)))
+        # An AG-UI run's stream counts too: one open on a process, two sockets on the other.
+        async with (
+            httpx.AsyncClient(base_url=api_a, timeout=30) as http_a,
+            httpx.AsyncClient(base_url=api_b, timeout=30) as http_b,
+            AsyncExitStack() as sockets,
+        ):
+            thread = run_input(uuid.uuid4().hex, state={"count": 1})
+            stream = await sockets.enter_async_context(
+                http_b.stream("POST", "/ag-ui/chatty", json=thread)
+            )
+            assert stream.status_code == 200  # its job stays queued: the stream stays open
+            for _ in range(SOCKET_CAP - 1):
+                await sockets.enter_async_context(connect(ws_url(api_a, job_id)))
+            assert (await _refused(_fastagency_url(api_b))).response.status_code == 429
+            # At the cap a run is refused before it starts anything: no job for its thread.
+            before = (await http_a.get("/jobs")).json()["total"]
+            over = await http_a.post("/ag-ui/chatty", json=run_input(uuid.uuid4().hex))
+            assert over.status_code == 429, over.text
+            assert f"the limit is {SOCKET_CAP}" in over.json()["detail"]
+            assert (await http_a.get("/jobs")).json()["total"] == before
+            await stream.aclose()  # the client leaves: the stream's slot comes back
+            async with await _admitted(ws_url(api_b, job_id)) as again:
+                assert json.loads(await again.recv())["type"] == "job_queued"
 
 
 async def test_starts_past_the_create_rate_are_refused_across_processes_with_retry_after(
