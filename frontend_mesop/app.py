@@ -36,8 +36,13 @@ def create_app(provider: FastAPIProvider | None = None) -> WSGIApp:
     """The UI as a WSGI app, talking to ``provider``'s API (default: ``AGENTJOBS_API_URL``)."""
     if provider is not None:
         connection.configure(provider)
-    _allow_socket(socket_base(actions.api_address()))
+    _allow_socket(_browser_socket_base())
     return without_external_fonts(me.create_wsgi_app())
+
+
+def _browser_socket_base() -> str:
+    """The API's WebSocket origin as the user's browser reaches it."""
+    return socket_base(connection.target().browser_url)
 
 
 def _allow_socket(origin: str) -> None:
@@ -97,7 +102,7 @@ def _live_link(state: State) -> None:
     # Rendered on every page, whatever it shows, so its handlers are always registered.
     t = state.transcript
     following = _following(state) and not state.needs_token
-    url = f"{socket_base(actions.api_address())}/jobs/{t.job_id}/ws" if following else ""
+    url = f"{_browser_socket_base()}/jobs/{t.job_id}/ws" if following else ""
     live(
         socket_url=url,
         token=actions.browser_token(state),
@@ -149,7 +154,7 @@ def _inbox_link(state: State) -> None:
     # Rendered on every page, like the live link, so its handler is always registered.
     signed_out = state.needs_token
     inbox_tick(
-        socket_url="" if signed_out else f"{socket_base(actions.api_address())}/inbox/ws",
+        socket_url="" if signed_out else f"{_browser_socket_base()}/inbox/ws",
         token=actions.browser_token(state),
         interval_ms=0 if signed_out else TICK_MS,
         on_tick=handlers.on_inbox_tick,

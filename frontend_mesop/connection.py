@@ -1,8 +1,8 @@
 """Where the UI's API is, and one blocking client per user token for Mesop's handlers.
 
-The UI process holds no run state: only the API's address (set once, from ``ClientSettings``
-or from the seed-style ``FastAPIProvider`` an app passes in). Each browser session keeps its
-own token in Mesop state and gets a client carrying it.
+The UI process holds no run state: only the API's address (set once, from ``UiSettings`` or
+from the seed-style ``FastAPIProvider`` an app passes in) and the address browsers reach it
+at. Each browser session keeps its own token in Mesop state and gets a client carrying it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agentjobs.client.provider import FastAPIProvider
-from agentjobs.client.settings import ClientSettings
 from agentjobs.client.sync import SyncProvider
+from frontend_mesop.settings import UiSettings
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class ApiTarget:
     """The API the UI talks to."""
 
     url: str
+    browser_url: str
+    """The API's URL as browsers reach it (the page's live sockets)."""
     timeout: float = 10.0
     token: str | None = None
     """The token of a UI deployed for one user; people may still sign in with their own."""
@@ -31,15 +33,21 @@ _target: ApiTarget | None = None
 def configure(provider: FastAPIProvider) -> None:
     """Point the UI at the API ``provider`` talks to (its URL, timeout and default token)."""
     global _target
-    _target = ApiTarget(provider.base_url, provider.timeout, provider.token)
+    browser_url = UiSettings().browser_api_url or provider.base_url
+    _target = ApiTarget(provider.base_url, browser_url, provider.timeout, provider.token)
 
 
 def target() -> ApiTarget:
     """The configured API, or the one ``AGENTJOBS_API_URL`` names."""
     global _target
     if _target is None:
-        settings = ClientSettings()
-        _target = ApiTarget(settings.api_url, settings.client_timeout, settings.token_value)
+        settings = UiSettings()
+        _target = ApiTarget(
+            settings.api_url,
+            settings.browser_api_url or settings.api_url,
+            settings.client_timeout,
+            settings.token_value,
+        )
     return _target
 
 

@@ -28,6 +28,7 @@ SETTINGS_MODULES = (
     "worker.settings",
     "agentjobs.cli.flower",
     "agentjobs.client.settings",
+    "frontend_mesop.settings",
 )
 
 
@@ -170,7 +171,7 @@ UNUSED = {("AGENTJOBS_HOST",), ("AGENTJOBS_PORT",)}
         ("api", "backend.settings:ApiSettings"),
         ("worker", "worker.settings:WorkerSettings"),
         ("flower", "agentjobs.cli.flower:FlowerSettings"),
-        ("ui", "agentjobs.client.settings:ClientSettings"),
+        ("ui", "frontend_mesop.settings:UiSettings"),
     ],
 )
 def test_each_container_gets_every_setting_of_its_process(

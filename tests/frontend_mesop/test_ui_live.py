@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tests.support.stack import RedisServer
 from tests.support.ui import (
     live_socket_open,
     open_picker,
     shown_messages,
     start_workflow,
+    ui_server,
     wait_for_status,
 )
 
@@ -113,3 +116,23 @@ def test_many_learning_chats_in_one_page_each_finish(page: Page, ui_url: str, ap
     took = time.monotonic() - began
     print(f"\n{SOAK_CHATS} chats in {took:.1f} s; page behind the job's end: max {max(lags):.2f} s")
     assert max(lags) <= STUCK_S
+
+
+def test_the_browser_reaches_the_api_at_its_own_address(
+    page: Page, api_url: str, redis_srv: RedisServer, logs_dir: Path
+) -> None:
+    # The UI server calls the API at 127.0.0.1; the browser is told another name for it (as
+    # compose's ui calls http://api:8008, which no browser can resolve).
+    seen_by_browser = api_url.replace("127.0.0.1", "localhost")
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    env = {"AGENTJOBS_BROWSER_API_URL": seen_by_browser}
+    with ui_server(api_url, redis_srv.url, logs_dir / "ui-browser-url.log", **env) as ui_url:
+        open_picker(page, ui_url)
+        job_id = start_workflow(page, "chatty", Count=6, **{"Pause Ms": 200})
+        page.wait_for_function(live_socket_open)
+        expect(page.locator(".aj-final-succeeded")).to_be_visible()
+    assert shown_messages(page) == _logged_messages(api_url, job_id)
+    base = seen_by_browser.replace("http://", "ws://")
+    assert f"{base}/jobs/{job_id}/ws" in [url.split("?")[0] for url in sockets], sockets
+    assert all(url.startswith(base + "/") for url in sockets), sockets
