@@ -27,23 +27,35 @@ _CONFIRM_TIMEOUT = 5.0
 
 
 class Subscription:
-    """One watcher's queue of live events for one job, bounded."""
+    """One watcher's queue of live events for one job, bounded in events and in bytes."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, max_bytes: int | None = None) -> None:
         self._queue: asyncio.Queue[StoredEvent | None] = asyncio.Queue(maxsize)
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        """The queued events' JSON, in characters."""
 
     def push(self, event: StoredEvent | None) -> None:
-        """Queue a live event; past the bound, drop what is queued and ask for a resync."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(RESYNC)
+        """Queue a live event; past either bound, drop what is queued and ask for a resync (an
+        event larger than the bytes' bound is queued when it comes alone)."""
+        size = 0 if event is None else len(event.json)
+        limit = self._max_bytes
+        if not (limit is not None and self._bytes and self._bytes + size > limit):
+            try:
+                self._queue.put_nowait(event)
+            except asyncio.QueueFull:
+                pass
+            else:
+                self._bytes += size
+                return
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._bytes = 0
+        self._queue.put_nowait(RESYNC)
 
     async def get(self) -> StoredEvent | None:
         """The next live event, or ``RESYNC``."""
-        return await self._queue.get()
+        return self._taken(await self._queue.get())
 
     @property
     def pending(self) -> bool:
@@ -54,16 +66,22 @@ class Subscription:
         """Every event (or ``RESYNC``) queued now, in order, without waiting."""
         queued = []
         while not self._queue.empty():
-            queued.append(self._queue.get_nowait())
+            queued.append(self._taken(self._queue.get_nowait()))
         return queued
+
+    def _taken(self, event: StoredEvent | None) -> StoredEvent | None:
+        if event is not None:
+            self._bytes -= len(event.json)
+        return event
 
 
 class LiveRelay:
     """Subscribes to a job's live channel while at least one local watcher wants it."""
 
-    def __init__(self, redis: Redis, queue_size: int) -> None:
+    def __init__(self, redis: Redis, queue_size: int, queue_bytes: int | None = None) -> None:
         self._pubsub = redis.pubsub()
         self._queue_size = queue_size
+        self._queue_bytes = queue_bytes
         self._subscribers: dict[str, set[Subscription]] = {}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
@@ -92,7 +110,7 @@ class LiveRelay:
     @contextlib.asynccontextmanager
     async def subscribe(self, job_id: str) -> AsyncIterator[Subscription]:
         """Receive a job's live events; returns once Redis has confirmed the subscription."""
-        sub = Subscription(self._queue_size)
+        sub = Subscription(self._queue_size, self._queue_bytes)
         channel = keys.live(job_id)
         async with self._lock:
             watchers = self._subscribers.setdefault(job_id, set())

@@ -33,7 +33,7 @@ class Services:
 async def open_services(settings: ApiSettings) -> AsyncIterator[Services]:
     """Open every connection the API needs, and close them all on the way out."""
     redis = connect(settings)
-    relay = LiveRelay(redis, settings.socket_queue_size)
+    relay = LiveRelay(redis, settings.socket_queue_size, settings.socket_queue_bytes)
     queue = JobQueue(settings)
     await relay.start()
     reaper = asyncio.create_task(

@@ -66,6 +66,10 @@ class ApiSettings(WebhookSettings, UsageLimits):
     ``period/count``; past it ``POST /jobs`` answers 429 with ``Retry-After``."""
     socket_queue_size: int = Field(default=1000, ge=10)
     """Live events buffered per WebSocket before it falls back to reading the log."""
+    socket_queue_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    """Bytes of live events (their JSON's characters) buffered per WebSocket or AG-UI stream
+    before it falls back to reading the log (one larger event is buffered alone): with
+    ``socket_queue_size``, what a client that reads slowly can make the API hold."""
     max_resume_attempts: int = Field(default=5, ge=1)
     """A job under the ``resume`` policy is run at most this many times before it fails."""
     reaper_interval_seconds: float = Field(default=5.0, gt=0)
