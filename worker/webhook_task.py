@@ -74,7 +74,8 @@ def signing_key(config: WebhookSettings, record: dict[str, str]) -> str:
     """The key a delivery is signed with: the deployment's for its own endpoint, the job's
     user's for the job's ``webhook_url``."""
     assert config.webhook_secret is not None  # checked by the caller
-    if record["target"] == "job":
+    # A delivery recorded before deliveries named their user keeps the key it was made under.
+    if record["target"] == "job" and "user" in record:
         return config.user_secret(record["user"])
     return config.webhook_secret.get_secret_value()
 

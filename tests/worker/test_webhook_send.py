@@ -73,6 +73,7 @@ def test_a_jobs_own_endpoint_is_signed_with_its_users_key_alone() -> None:
     record = {"target": "job", "user": "ada"}
     assert signing_key(config, record) == ada
     assert signing_key(config, {**record, "target": "global"}) == SECRET
+    assert signing_key(config, {"target": "job"}) == SECRET  # recorded before users were
     body = '{"type":"job.succeeded"}'
     headers = signed_headers(ada, "msg_1", body)
     assert Webhook(ada).verify(body, headers) == {"type": "job.succeeded"}
