@@ -9,7 +9,7 @@ import hmac
 from pydantic import Field, SecretStr, field_validator, model_validator
 from standardwebhooks import Webhook
 
-from agentjobs.protocol.webhooks import http_url_problem
+from agentjobs.protocol.webhooks import absolute_http_url
 from agentjobs.settings import RedisSettings
 
 _USER_SECRET_CONTEXT = b"agentjobs webhook key of user "
@@ -60,12 +60,7 @@ class WebhookSettings(RedisSettings):
     @field_validator("webhook_url", "public_url")
     @classmethod
     def _absolute_http(cls, url: str | None) -> str | None:
-        if not url:
-            return None
-        problem = http_url_problem(url)
-        if problem is not None:
-            raise ValueError(problem)
-        return url.rstrip("/")
+        return absolute_http_url(url)
 
     @field_validator("webhook_secret")
     @classmethod

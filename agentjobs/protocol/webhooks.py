@@ -20,6 +20,17 @@ def http_url_problem(url: str) -> str | None:
     return None
 
 
+def absolute_http_url(url: str | None) -> str | None:
+    """A setting's base URL without its trailing ``/`` (None when unset); ``ValueError`` when
+    it is not an absolute http(s) URL."""
+    if not url:
+        return None
+    problem = http_url_problem(url)
+    if problem is not None:
+        raise ValueError(problem)
+    return url.rstrip("/")
+
+
 def _http_url(url: str) -> str:
     problem = http_url_problem(url)
     if problem is not None:
