@@ -50,7 +50,10 @@ def redis_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]
 @pytest.fixture(scope="session")
 def worker_proc(redis_srv: RedisServer, logs_dir: Path) -> Iterator[None]:
     """A real Celery worker (threads pool) running the example workflows."""
-    with celery_worker(redis_srv.url, logs_dir / "worker.log", concurrency=8):
+    # The tests leave jobs running: with the default 30 s grace, stopping the worker at the
+    # session's end waited out the 10 s before it is killed, in each test process.
+    grace = {"AGENTJOBS_SHUTDOWN_GRACE_SECONDS": "1"}
+    with celery_worker(redis_srv.url, logs_dir / "worker.log", concurrency=8, **grace):
         yield
 
 
