@@ -30,6 +30,8 @@ from agentjobs.protocol import (
     JobStatus,
     WorkflowInfo,
 )
+from agentjobs.protocol.bodies import UsageReport
+from agentjobs.protocol.webhooks import WebhookSecret
 
 if TYPE_CHECKING:
     from agentjobs.client.settings import ClientSettings
@@ -161,6 +163,18 @@ class FastAPIProvider:
     async def cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued or running job (409 when it already finished)."""
         return JobRecord.model_validate(await self._call("POST", _job_path(job_id, "cancel")))
+
+    async def usage(self, since: str | None = None, group_by: str = "workflow") -> UsageReport:
+        """The caller's model calls, tokens and cost per ``group_by`` (``workflow``, ``model`` or
+        ``user``) from the UTC day ``since`` (``YYYY-MM-DD``; default today)."""
+        query = {"group_by": group_by, **({"since": since} if since else {})}
+        return UsageReport.model_validate(await self._call("GET", "/usage", params=query))
+
+    async def webhook_secret(self) -> str:
+        """The key the caller's jobs' own ``webhook_url`` deliveries are signed with (Standard
+        Webhooks); ``ApiError`` 404 when the server signs no webhooks."""
+        data = await self._call("GET", "/webhooks/secret")
+        return WebhookSecret.model_validate(data).secret
 
     async def health(self) -> dict[str, Any]:
         """The API's health report; ``status`` is ``unavailable`` when its Redis is down (503)."""

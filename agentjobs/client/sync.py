@@ -17,6 +17,7 @@ from agentjobs.protocol import (
     JobRecord,
     WorkflowInfo,
 )
+from agentjobs.protocol.bodies import UsageReport
 
 if TYPE_CHECKING:
     from agentjobs.client.provider import FastAPIProvider, StatusFilter
@@ -81,6 +82,14 @@ class SyncProvider:
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel the job."""
         return _run(self.provider.cancel(job_id))
+
+    def usage(self, since: str | None = None, group_by: str = "workflow") -> UsageReport:
+        """The caller's model use since a UTC day, grouped."""
+        return _run(self.provider.usage(since, group_by))
+
+    def webhook_secret(self) -> str:
+        """The key the caller's own job webhooks are signed with."""
+        return _run(self.provider.webhook_secret())
 
     def health(self) -> dict[str, Any]:
         """The API's health report."""

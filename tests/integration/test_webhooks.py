@@ -13,6 +13,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from agentjobs.client import FastAPIProvider
 from tests.support.stack import api_server, celery_worker, wait_until
 from tests.support.webhook_receiver import Received, WebhookReceiver
 from tests.support.webhook_stack import SECRET, WebhookStack, for_job, webhook_stack
@@ -43,11 +44,9 @@ def verified(item: Received, secret: str = SECRET) -> dict[str, object]:
 
 
 def users_secret(stack: WebhookStack) -> str:
-    """``GET /webhooks/secret``: the key the caller's own job endpoints are signed with."""
-    with stack.client() as client:
-        answer = client.get("/webhooks/secret")
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["secret"])
+    """``GET /webhooks/secret`` through the client: the key the caller's own job endpoints are
+    signed with."""
+    return FastAPIProvider(stack.api).sync().webhook_secret()
 
 
 def attempts(delivery: dict[str, object]) -> int:

@@ -99,6 +99,22 @@ async def test_http_errors_become_api_errors(api_url: str) -> None:
     assert not_pending.value.status_code == 409
 
 
+async def test_usage_and_the_webhook_key(api_url: str) -> None:
+    provider = FastAPIProvider(api_url)
+    report = await provider.usage(group_by="model")
+    assert report.group_by == "model" and all(row.model_calls >= 0 for row in report.rows)
+    old = await provider.usage(since="2000-01-01")
+    assert old.since > "2000-01-01"  # counted from the oldest day kept, and says so
+    with pytest.raises(ApiError) as bad:
+        await provider.usage(group_by="colour")
+    assert bad.value.status_code == 422
+    # This API signs no webhooks; a key that verifies them: tests/integration/test_webhooks.py.
+    with pytest.raises(ApiError) as unsigned:
+        await provider.webhook_secret()
+    assert unsigned.value.status_code == 404
+    assert "AGENTJOBS_WEBHOOK_SECRET" in unsigned.value.message
+
+
 async def test_answers_and_cancel(api_url: str) -> None:
     provider = FastAPIProvider(api_url)
     job = await provider.start_job("secret_echo")
