@@ -57,9 +57,9 @@ class ApiSettings(WebhookSettings, UsageLimits):
     of ``GET /jobs/{id}/events`` (one event larger than this comes alone): what one request, or
     a client that stops reading, can make the API hold."""
     max_sockets_per_user: int = Field(default=50, ge=0)
-    """Job streams (the WebSockets ``/jobs/{id}/ws`` and ``/fastagency/ws``, and AG-UI runs'
-    SSE streams) one user may have open at once, counted across API processes (0: no limit);
-    past it a handshake or an AG-UI run gets HTTP 429."""
+    """Job streams (the WebSockets ``/jobs/{id}/ws`` and ``/fastagency/ws``, AG-UI runs' SSE
+    streams, MCP requests in progress) one user may have open at once, counted across API
+    processes (0: no limit); past it a handshake, an AG-UI run or an MCP request gets 429."""
     create_rate_per_user: str = "120/min"
     """How fast one user may start jobs, across API processes: ``<count>/<sec|min|hour>`` (a
     bare number is per minute; 0: no limit). Up to ``count`` at once, then one every

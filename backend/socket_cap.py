@@ -1,7 +1,8 @@
 """The cap on job streams per user, counted in Redis across every API process.
 
-Each open job socket (``/jobs/{id}/ws`` or ``/fastagency/ws``) and each AG-UI run's SSE stream
-(``POST /ag-ui/{workflow}``) holds a slot: a member of the user's
+Each open job socket (``/jobs/{id}/ws`` or ``/fastagency/ws``), each AG-UI run's SSE stream
+(``POST /ag-ui/{workflow}``) and each MCP request in progress (``POST /mcp``: a tool call lasts
+as long as its job) holds a slot: a member of the user's
 sorted set scored by when it lapses. The socket renews it every ``SLOT_TTL_MS / 3`` while it
 is open and gives it back when it closes; a slot of an API process that died (no close, no
 renewal) lapses after ``SLOT_TTL_MS``, so a crash blocks nobody for longer than that.
@@ -32,8 +33,8 @@ SLOT_TTL_MS = 60_000
 def too_many_sockets(cap: int) -> str:
     """The words of a refusal at the cap."""
     return (
-        f"you have {cap} job streams open (WebSockets and AG-UI runs) and the limit is {cap}: "
-        "close one (a stream follows one job; several jobs' events are also on "
+        f"you have {cap} job streams open (WebSockets, AG-UI runs, MCP calls) and the limit "
+        f"is {cap}: close one (a stream follows one job; several jobs' events are also on "
         "GET /jobs/{id}/events)"
     )
 

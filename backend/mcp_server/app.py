@@ -21,10 +21,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.auth import AuthError
-from backend.deps import get_authenticator
+from backend.deps import get_authenticator, get_services
 from backend.mcp_server import resources, tools
 from backend.mcp_server.caller import USER_SCOPE_KEY
 from backend.settings import ApiSettings
+from backend.socket_cap import socket_slot, too_many_sockets
 
 MCP_PATH = "/mcp"
 INSTRUCTIONS = (
@@ -52,7 +53,9 @@ def build_server() -> Server[Any]:
 
 
 class McpAuth:
-    """ASGI wrapper: the caller's bearer token as on the API, 401 without a valid one."""
+    """ASGI wrapper: the caller's bearer token as on the API, 401 without a valid one; and each
+    request, while it runs (a tool call lasts as long as its job), holds one of the user's job
+    stream slots: 429 at ``AGENTJOBS_MAX_SOCKETS_PER_USER``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,7 +69,13 @@ class McpAuth:
             await JSONResponse({"detail": exc.detail}, 401, headers)(scope, receive, send)
             return
         scope[USER_SCOPE_KEY] = user
-        await self.app(scope, receive, send)
+        services = get_services(conn)
+        async with socket_slot(services, user) as admitted:
+            if not admitted:
+                cap = services.settings.max_sockets_per_user
+                await JSONResponse({"detail": too_many_sockets(cap)}, 429)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
 
 
 def mcp_router(settings: ApiSettings) -> APIRouter:

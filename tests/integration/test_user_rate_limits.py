@@ -36,6 +36,11 @@ def two_apis(db: str, logs: Path, **env: str) -> Iterator[tuple[str, str]]:
         yield first, second
 
 
+def _rpc(method: str, params: dict[str, object]) -> dict[str, object]:
+    """One MCP JSON-RPC request (the transport is stateless: no initialize needed)."""
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+
+
 def _fastagency_url(api: str) -> str:
     return f"ws://{api.removeprefix('http://')}/fastagency/ws"
 
@@ -112,6 +117,24 @@ async def test_sockets_past_the_cap_are_refused_across_processes_until_one_close
             await stream.aclose()  # the client leaves: the stream's slot comes back
             async with await _admitted(ws_url(api_b, job_id)) as again:
                 assert json.loads(await again.recv())["type"] == "job_queued"
+        # So does an MCP tool call, for as long as its job runs (queued here: it stays open).
+        async with (
+            httpx.AsyncClient(base_url=api_b, timeout=30) as http_b,
+            AsyncExitStack() as sockets,
+        ):
+            call = {"name": "chatty", "arguments": {"count": 1}}
+            running = await sockets.enter_async_context(
+                http_b.stream("POST", "/mcp", json=_rpc("tools/call", call))
+            )
+            assert running.status_code == 200
+            for _ in range(SOCKET_CAP - 1):
+                await sockets.enter_async_context(connect(ws_url(api_a, job_id)))
+            listed = await http_b.post("/mcp", json=_rpc("tools/list", {}))
+            assert listed.status_code == 429, listed.text
+            assert f"the limit is {SOCKET_CAP}" in listed.json()["detail"]
+            await running.aclose()
+            async with await _admitted(_fastagency_url(api_b)):
+                pass
 
 
 async def test_starts_past_the_create_rate_are_refused_across_processes_with_retry_after(
