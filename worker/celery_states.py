@@ -21,10 +21,6 @@ MIRROR_ERRORS = (RedisError, OSError, CeleryError, KombuError)
 """What a Celery state write raises when its backend is unreachable."""
 
 
-ENDED = frozenset({"succeeded", "failed", "cancelled"})
-"""The run outcomes that ended the job, each with a Celery state of its own (``mirror_end``)."""
-
-
 class WorkflowError(Exception):
     """A workflow ended in failure; carried into the Celery result backend."""
 

@@ -12,9 +12,10 @@ from celery.exceptions import Ignore
 from agentjobs import keys
 from agentjobs.celery_config import run_task_options
 from agentjobs.logging_setup import bind_job
+from agentjobs.protocol import is_terminal_status
 from agentjobs.workflows import load_registry
 from worker.app import app, settings
-from worker.celery_states import ENDED, mirror, mirror_end, started_state
+from worker.celery_states import mirror, mirror_end, started_state
 from worker.runner import JobRunner
 from worker.shutdown import ACTIVE_RUNS
 from worker.state_writer import state_writer
@@ -96,7 +97,7 @@ def run_workflow(self: Task, job_id: str, workflow: str) -> Any:
         send_again(self, job_id, workflow, outcome.resumed, outcome.pinned_version)
         raise Ignore()
     bind_job(user=outcome.user)  # for Celery's line about the task's end
-    if outcome.status in ENDED:  # a suspended or skipped run leaves the state as it is
+    if is_terminal_status(outcome.status):  # a suspended or skipped run leaves it as it is
         end = partial(
             mirror_end, self, request, job_id, outcome.status, outcome.result, outcome.error
         )
