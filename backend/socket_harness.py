@@ -188,16 +188,14 @@ class SocketHarness(ABC):
 
     async def _send_together(self, events: list[StoredEvent]) -> bool:
         """Send them under one deadline (a timer per frame cost more than it); True at the end."""
-        if not events:
-            return False
+        return bool(events) and await self._within_deadline(self._send_unsent(events))
 
-        async def send_all() -> bool:
-            for event in events:
-                if is_after(event.id, self._last) and await self._send_event(event):
-                    return True
-            return False
-
-        return await self._within_deadline(send_all())
+    async def _send_unsent(self, events: list[StoredEvent]) -> bool:
+        """Send those after the last one sent; True once one ended the job."""
+        for event in events:
+            if is_after(event.id, self._last) and await self._send_event(event):
+                return True
+        return False
 
     async def _catch_up(self) -> bool:
         """Send every logged event after the last one sent; True once nothing more will come."""
